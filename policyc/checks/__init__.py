@@ -1,0 +1,64 @@
+"""The check registry: every diagnostic policyc can emit has an entry here.
+
+Each :class:`Check` has a stable ``code`` (``PC0xx`` load/syntax/schema,
+``PC1xx`` reachability and conflicts, ``PC2xx`` project tier, ``PC3xx``
+pattern hygiene, ``PC4xx`` coverage), a kebab-case ``name``, a default
+severity and a one-line summary; its docs page is ``docs/checks/<code>.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from policyc.diagnostics.model import Diagnostic, Severity
+from policyc.ir import Span
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+
+    def at(self, span: Span | None, message: str, *, help: str | None = None,
+           label: str | None = None, **extra) -> Diagnostic:
+        """A diagnostic of this check at ``span``."""
+        return Diagnostic(self.code, self.name, self.severity, message, span,
+                          help=help, label=label, extra=extra)
+
+
+E, W = Severity.ERROR, Severity.WARNING
+
+_CHECKS = [
+    Check("PC001", "yaml-syntax", E, "The file is not well-formed YAML."),
+    Check("PC002", "duplicate-key", E, "A mapping repeats a key; YAML loaders silently keep the last one."),
+    Check("PC003", "alias-expansion", E, "Anchors and aliases expand beyond a safe bound (a billion-laughs bomb)."),
+    Check("PC004", "file-too-large", E, "The policy file is larger than 1 MiB, which the engine refuses."),
+    Check("PC005", "nesting-too-deep", E, "The document nests deeper than any policy needs."),
+    Check("PC006", "invalid-encoding", E, "The file is not valid UTF-8."),
+    Check("PC007", "unknown-key", E, "A key the dialect does not know; the engine ignores it silently."),
+    Check("PC008", "schema-violation", E, "A value has the wrong type or shape for the dialect."),
+    Check("PC009", "unsupported-version", E, "Only version \"1\" is accepted."),
+    Check("PC010", "invalid-action", E, "A rule action that is not allow, deny, ask, watch, log or webhook."),
+    Check("PC011", "webhook-without-url", E, "A webhook action needs webhook.url."),
+    Check("PC012", "empty-command-contains", E, "An empty or whitespace command_contains entry matches every command."),
+    Check("PC013", "invalid-call-count", E, "call_count needs 0 <= gte <= 1000 and 0 < window <= 720h."),
+    Check("PC014", "invalid-regex", E, "A response pattern is not accepted RE2 syntax, too long, or has nested quantifiers."),
+    Check("PC015", "invalid-glob", E, "A glob pattern is malformed or over the engine's length limits."),
+    Check("PC016", "duplicate-policy-name", E, "Two policies in one file share a name."),
+    Check("PC017", "missing-policy-name", E, "A policy has no name."),
+    Check("PC018", "invalid-default-action", E, "default_action is not allow, deny, ask, watch or log."),
+    Check("PC019", "invalid-duration", E, "A duration is malformed or out of range."),
+    Check("PC020", "invalid-agent-depth", E, "agent_depth bounds are not non-negative integers."),
+    Check("PC021", "invalid-test-case", E, "A test case is malformed or names a policy file that cannot be read."),
+    Check("PC022", "invalid-timestamp", E, "expires_at is not an RFC 3339 timestamp."),
+]
+
+REGISTRY: dict[str, Check] = {c.code: c for c in _CHECKS}
+BY_NAME: dict[str, Check] = {c.name: c for c in _CHECKS}
+
+
+def check(code: str) -> Check:
+    """The registered check for ``code``; ``KeyError`` if there is none."""
+    return REGISTRY[code]

@@ -1,0 +1,166 @@
+"""The ``policyc`` command line. Commands stay thin: they load, call a stage,
+and render.
+
+Exit status (every command): 0 clean, 1 findings at or above ``--fail-on`` (or
+failing test cases), 2 usage, I/O or internal error. No traceback reaches the
+user: an unexpected exception is reported as an internal error (exit 2).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.text import Text
+
+from policyc import __version__
+from policyc.diagnostics.model import Diagnostic, Severity
+from policyc.diagnostics.render import json_document, print_text
+from policyc.loader import expand, load_policy_set
+from policyc.testing import FileResult, run_file
+
+EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def default_policy() -> str:
+    """Path of the embedded default policy (``stdlib_policies/standard.yaml``)."""
+    shipped = resources.files("policyc").joinpath("stdlib_policies", "standard.yaml")
+    if shipped.is_file():
+        return str(shipped)
+    return str(Path(__file__).resolve().parents[1] / "stdlib_policies" / "standard.yaml")
+
+
+def _guarded(fn: Callable) -> Callable:
+    """Map I/O errors and unexpected exceptions to exit 2 with a message."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except OSError as exc:
+            _err(f"error: {exc.filename or ''}{': ' if exc.filename else ''}{exc.strerror or exc}")
+        except RecursionError:
+            _err("error: input nests too deeply to process")
+        except Exception as exc:  # noqa: BLE001 - the promise is: never a traceback
+            _err(f"internal error: {type(exc).__name__}: {exc} (please report this)")
+        sys.exit(EXIT_ERROR)
+
+    return wrapper
+
+
+def _err(message: str) -> None:
+    Console(stderr=True).print(Text(message, style="bold red"), highlight=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="policyc")
+def main() -> None:
+    """policyc: a policy compiler and linter for AI-agent tool-call firewalls.
+
+    It reads Rampart policy files with exact source positions, reports every
+    load error and structural mistake with a check ID (PC0xx), and runs the
+    policies' test cases with a reference evaluator of the Rampart semantics.
+    Run `policyc COMMAND --help` for each command. Check documentation:
+    docs/checks/<CODE>.md.
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@click.option("--project", type=click.Path(), help="A project-tier policy (like .rampart/policy.yaml) to check too.")
+@click.option("--global", "global_", type=click.Path(), multiple=True,
+              help="Global policy files the project tier is merged onto (checked too).")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
+              help="Lowest severity that makes the exit status 1.")
+@click.option("-v", "--verbose", is_flag=True, help="Print a summary even when clean.")
+@_guarded
+def check(paths, fmt, project, global_, fail_on, verbose):
+    """Check policy files for load errors and structural mistakes.
+
+    PATHS are policy files or directories of them (default: the embedded
+    standard policy). Exit 0 when clean, 1 when a finding is at or above
+    --fail-on, 2 on usage or I/O errors.
+    """
+    files = expand(list(paths) + list(global_)) if paths or global_ else [default_policy()]
+    loaded = load_policy_set(files, project=project)
+    diagnostics = sorted(loaded.diagnostics, key=Diagnostic.sort_key)
+    if fmt == "json":
+        click.echo(json.dumps(json_document(diagnostics, len(loaded.files)), indent=2))
+    else:
+        print_text(Console(), diagnostics, len(loaded.files), verbose=verbose)
+    threshold = Severity(fail_on).rank
+    sys.exit(EXIT_FINDINGS if any(d.severity.rank >= threshold for d in diagnostics) else EXIT_OK)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@click.option("--project", type=click.Path(), help="A project-tier policy merged onto each tested policy.")
+@click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+@_guarded
+def test(paths, fmt, project, verbose):
+    """Run the test cases of policy files and suite files.
+
+    PATHS are policies with inline `tests:` or suite files (`policy:` plus
+    `tests:`), or directories of them (default: the embedded standard policy).
+    Every case is decided by the reference evaluator. Exit 1 when a case fails
+    or a file cannot be loaded.
+    """
+    files = expand(list(paths)) if paths else [default_policy()]
+    results = [run_file(f, project=project) for f in files]
+    cases = [c for r in results for c in r.cases]
+    failed = sum(not c.passed for c in cases)
+    broken = [r for r in results if r.diagnostics and not r.cases]
+    if fmt == "json":
+        doc = {
+            "cases": [c.to_json() for c in cases],
+            "passed": len(cases) - failed,
+            "failed": failed,
+            "diagnostics": [d.to_json() for r in results for d in r.diagnostics],
+        }
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        _print_test_text(results, verbose)
+    sys.exit(EXIT_FINDINGS if failed or broken else EXIT_OK)
+
+
+def _print_test_text(results: list[FileResult], verbose: bool) -> None:
+    console = Console()
+    total = failed = 0
+    for result in results:
+        if result.diagnostics:
+            print_text(console, result.diagnostics, 1)
+        for c in result.cases:
+            total += 1
+            if c.passed and not verbose:
+                continue
+            failed += not c.passed
+            mark = Text("PASS ", style="bold green") if c.passed else Text("FAIL ", style="bold red")
+            line = c.case.span.line if c.case.span else 0
+            mark.append(f"{c.path}:{line} {c.case.name}: expected {c.case.expect.value}, got "
+                        f"{c.decision.action.value}")
+            if not c.message_ok:
+                mark.append(f" (message {c.decision.message!r} does not match {c.case.expect_message!r})")
+            if not c.passed:
+                mark.append(f"\n     {json.dumps(c.case.call, sort_keys=True)}", style="dim")
+                if c.decision.rule:
+                    r = c.decision.rule
+                    mark.append(f"\n     decided by policy `{r.policy}` rule {r.index + 1}", style="dim")
+            console.print(mark, highlight=False)
+    style = "bold red" if failed else "bold green"
+    console.print(Text(f"{total - failed} passed, {failed} failed", style=style), highlight=False)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,465 @@
+"""The reference evaluator: the Rampart semantics (spec §2–§5), executable.
+
+Readable first, fast second. It interprets the IR directly; the compiled
+bundle runtime must agree with it on every call.
+
+Entry points:
+
+* :func:`evaluate` — the request-side decision for a :class:`ToolCall`
+  (spec §3), including the project tier (§3.5);
+* :func:`evaluate_response` — the response-side decision (§3, "Response side");
+* :func:`decide` — a call's whole life: the request decision, then, if the call
+  carries a ``response`` and was not denied, deny-overrides with the response
+  decision. Test cases (§6) are decided with it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Protocol
+
+import re2
+
+from policyc import canonicalize
+from policyc.ir import (
+    Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
+    Rule, Span, Tier,
+)
+from policyc.patterns import (
+    domain_of, match_command_glob, match_domain_glob, match_path_glob, path_spellings,
+)
+
+MAX_GLOB_INPUT_BYTES = 8192  # spec §1: a longer command/path is denied outright
+MAX_RESPONSE_BYTES = 1 << 20  # spec §1: response scanned up to 1 MiB
+PROJECT_PREFIX = "[Project Policy] "
+
+COMMAND_ALIASES = ("command", "cmd", "input")
+PATH_ALIASES = ("file_path", "path", "file", "filepath", "target")
+URL_ALIASES = ("url", "uri", "href")
+
+
+class CallHistory(Protocol):
+    """Past calls, for ``call_count`` (spec §1)."""
+
+    def count(self, tool: str, window_seconds: float, now: _dt.datetime) -> int: ...
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A tool call (spec §2). ``params`` and ``input`` map names to values."""
+
+    tool: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    input: Mapping[str, Any] | None = None
+    agent: str = ""
+    session: str = ""
+    agent_depth: int = 0
+    workdir: str | None = None
+    response: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> ToolCall:
+        """Build a call from its JSON shape ``{"tool", "params", "input"?,
+        "agent"?, "session"?, "agent_depth"?, "workdir"?, "response"?}``.
+
+        Raises ``ValueError`` naming the bad key.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError("a tool call must be a JSON object")
+        tool = data.get("tool")
+        if not isinstance(tool, str) or not tool:
+            raise ValueError("`tool` must be a non-empty string")
+        params = data.get("params") or {}
+        inp = data.get("input")
+        if not isinstance(params, Mapping):
+            raise ValueError("`params` must be an object")
+        if inp is not None and not isinstance(inp, Mapping):
+            raise ValueError("`input` must be an object")
+        depth = data.get("agent_depth", 0) or 0
+        if not isinstance(depth, int) or isinstance(depth, bool):
+            raise ValueError("`agent_depth` must be an integer")
+        texts = {}
+        for key in ("agent", "session", "workdir", "response"):
+            value = data.get(key)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"`{key}` must be a string")
+            texts[key] = value
+        return cls(tool=tool, params=dict(params), input=dict(inp) if inp is not None else None,
+                   agent=texts["agent"] or "", session=texts["session"] or "", agent_depth=depth,
+                   workdir=texts["workdir"], response=texts["response"])
+
+
+@dataclass(frozen=True)
+class RuleRef:
+    """The rule that decided a call: policy name, rule index (0-based), tier."""
+
+    policy: str
+    index: int
+    tier: Tier
+    span: Span | None = field(default=None, compare=False)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"policy": self.policy, "rule": self.index, "tier": self.tier.value}
+        if self.span is not None:
+            out.update(path=self.span.path, line=self.span.line, column=self.span.column)
+        return out
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome: ``action``, the reported ``message``, the policies whose
+    rules fired (priority order), the deciding rule and whether it was the
+    project tier's."""
+
+    action: Effect
+    message: str
+    matched_policies: tuple[str, ...] = ()
+    rule: RuleRef | None = None
+    project: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "action": self.action.value,
+            "message": self.message,
+            "matched_policies": list(self.matched_policies),
+            "rule": self.rule.to_json() if self.rule else None,
+            "project": self.project,
+        }
+
+
+class _Ambiguous(Exception):
+    def __init__(self, names: tuple[str, ...]):
+        super().__init__(names)
+        self.names = names
+
+
+# ----------------------------------------------------------------- fields
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value or None
+    return None
+
+
+def _lookup(call: ToolCall, aliases: tuple[str, ...]) -> str | None:
+    """The value of a field under its aliases (spec §2): params first, then the
+    MCP ``input`` as fallback. Raises :class:`_Ambiguous` on two different
+    non-empty values."""
+    for source in (call.params, call.input or {}):
+        values = {name: _text(source.get(name)) for name in aliases}
+        found = {v for v in values.values() if v is not None}
+        if len(found) > 1:
+            raise _Ambiguous(tuple(n for n, v in values.items() if v is not None))
+        if found:
+            return found.pop()
+    return None
+
+
+@dataclass(frozen=True)
+class _Fields:
+    command: str | None
+    path: str | None
+    url: str | None
+    domain: str | None
+
+    @classmethod
+    def of(cls, call: ToolCall) -> _Fields:
+        command = _lookup(call, COMMAND_ALIASES)
+        path = _lookup(call, PATH_ALIASES)
+        url = _lookup(call, URL_ALIASES)
+        domain = domain_of(url) if url else None
+        if not domain:
+            domain = _text(call.params.get("domain")) or _text((call.input or {}).get("domain"))
+        return cls(command, path, url, domain)
+
+
+def _param(call: ToolCall, name: str) -> str | None:
+    for source in (call.params, call.input or {}):
+        if name in source and source[name] is not None:
+            value = source[name]
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            return str(value)
+    return None
+
+
+# --------------------------------------------------------------- matching
+
+
+def _any_glob(patterns: tuple[Pattern, ...], value: str) -> bool:
+    return any(_glob(p, value) for p in patterns)
+
+
+def _glob(pattern: Pattern, value: str) -> bool:
+    if pattern.language is PatternLanguage.PATH_GLOB:
+        return match_path_glob(pattern.source, value)
+    if pattern.language is PatternLanguage.DOMAIN_GLOB:
+        return match_domain_glob(pattern.source, value)
+    return match_command_glob(pattern.source, value)
+
+
+def _path_glob_folded(patterns: tuple[Pattern, ...], value: str) -> bool:
+    """Path patterns match case-sensitively, or else both lower-cased (the
+    engine tries both; spec §4 path fields)."""
+    return _any_glob(patterns, value) or any(
+        match_path_glob(p.source.lower(), value.lower()) for p in patterns)
+
+
+@lru_cache(maxsize=4096)
+def _regex(source: str) -> re2._Regexp:
+    return re2.compile(source)
+
+
+def _command_holds(pred: FieldPredicate, command: str, granting: bool) -> bool:
+    globs = tuple(p for p in pred.patterns if p.language is not PatternLanguage.SUBSTRING)
+    needles = [p.source for p in pred.patterns if p.language is PatternLanguage.SUBSTRING]
+    return canonicalize.command_matches(
+        command,
+        granting=granting,
+        matches=(lambda s: _any_glob(globs, s)) if globs else None,
+        contains=needles,
+        excludes=(lambda s: _any_glob(pred.exclusions, s)) if pred.exclusions else None,
+    )
+
+
+def _path_holds(pred: FieldPredicate, path: str, workdir: str | None, granting: bool) -> bool:
+    """Restrictive: some spelling matches and not every spelling is excluded.
+    Granting: some spelling matches and no spelling is excluded (spec §4, §5)."""
+    spellings = path_spellings(path, workdir)
+    if not any(_path_glob_folded(pred.patterns, s) for s in spellings):
+        return False
+    if not pred.exclusions:
+        return True
+    excluded = [_path_glob_folded(pred.exclusions, s) for s in spellings]
+    return not any(excluded) if granting else not all(excluded)
+
+
+def _predicate_holds(pred: FieldPredicate, call: ToolCall, fields: _Fields, granting: bool) -> bool:
+    """One positive field predicate (it has patterns); a missing field is false."""
+    if pred.field is Field.COMMAND:
+        return fields.command is not None and _command_holds(pred, fields.command, granting)
+    if pred.field is Field.ENV_ASSIGNMENT:
+        if fields.command is None:
+            return False
+        return any(_any_glob(pred.patterns, name) for name in canonicalize.env_assignment_names(fields.command))
+    if pred.field is Field.PATH:
+        return fields.path is not None and _path_holds(pred, fields.path, call.workdir, granting)
+    value = {Field.URL: fields.url, Field.DOMAIN: fields.domain, Field.SESSION: call.session or None}[pred.field]
+    if value is None:
+        return False
+    return _any_glob(pred.patterns, value) and not _any_glob(pred.exclusions, value)
+
+
+def condition_holds(cond: Condition, call: ToolCall, fields: _Fields | None = None, *,
+                    granting: bool = False, history: CallHistory | None = None,
+                    now: _dt.datetime | None = None) -> bool:
+    """Request-side truth of a condition (spec §1, §3.2).
+
+    ``default: true`` and an empty condition hold for every call. Otherwise all
+    present request-side predicates must hold and at least one positive one
+    must be present: a condition made only of exclusions (or only of response
+    patterns) never fires on the request side, as in the engine.
+    """
+    if cond.catch_all or _is_empty(cond):
+        return True
+    fields = fields or _Fields.of(call)
+    positive = False
+    for pred in cond.predicates:
+        if pred.field is Field.RESPONSE:
+            continue
+        if not pred.patterns:
+            if pred.field is Field.SESSION and _any_glob(pred.exclusions, call.session):
+                return False
+            continue
+        if not _predicate_holds(pred, call, fields, granting):
+            return False
+        positive = True
+    if cond.any_param:
+        if not any(_param_holds(p, call) for p in cond.any_param):
+            return False
+        positive = True
+    if cond.depth is not None:
+        d = cond.depth
+        if (d.low is not None and call.agent_depth < d.low) or (d.high is not None and call.agent_depth > d.high):
+            return False
+        positive = True
+    if cond.call_count is not None:
+        cc = cond.call_count
+        if history is None:
+            return False
+        tool = cc.tool.source if cc.tool else call.tool
+        if history.count(tool, cc.window_seconds, now or _now()) < cc.gte:
+            return False
+        positive = True
+    return positive
+
+
+def _is_empty(cond: Condition) -> bool:
+    return not (cond.predicates or cond.any_param or cond.depth or cond.call_count)
+
+
+def _param_holds(pred: FieldPredicate, call: ToolCall) -> bool:
+    value = _param(call, pred.param or "")
+    if value is None:
+        return False
+    return any(match_command_glob(p.source.lower(), value.lower()) for p in pred.patterns)
+
+
+def response_condition_holds(cond: Condition, response: str) -> bool:
+    """Response-side truth: some ``response_matches`` regex is found in the
+    (first MiB of the) response and no ``response_not_matches`` regex is."""
+    pred = next((p for p in cond.predicates if p.field is Field.RESPONSE), None)
+    if pred is None or not pred.patterns or not response:
+        return False
+    body = response.encode("utf-8", "surrogatepass")[:MAX_RESPONSE_BYTES].decode("utf-8", "ignore")
+    if not any(_regex(p.source).search(body) for p in pred.patterns):
+        return False
+    return not any(_regex(p.source).search(body) for p in pred.exclusions)
+
+
+# ----------------------------------------------------------------- scope
+
+
+def in_scope(policy: Policy, call: ToolCall) -> bool:
+    """Spec §3.1: enabled, agent and session globs match, one tool glob matches."""
+    if not policy.enabled:
+        return False
+    scope = policy.scope
+    if scope.agent is not None and not match_command_glob(scope.agent.source, call.agent):
+        return False
+    if scope.session is not None and not match_command_glob(scope.session.source, call.session):
+        return False
+    return not scope.tools or any(match_command_glob(t.source, call.tool) for t in scope.tools)
+
+
+def _expired(rule: Rule, now: _dt.datetime) -> bool:
+    if not rule.expires_at:
+        return False
+    when = _dt.datetime.fromisoformat(rule.expires_at.replace("Z", "+00:00"))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=_dt.timezone.utc)
+    return when <= now
+
+
+def _now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.timezone.utc)
+
+
+# -------------------------------------------------------------- combining
+
+
+@dataclass(frozen=True)
+class _Fired:
+    effect: Effect
+    message: str
+    policy: Policy
+    rule: Rule
+
+
+def _first_applicable(policy: Policy, holds: Callable[[Rule], bool], now: _dt.datetime) -> _Fired | None:
+    for rule in policy.rules:
+        if _expired(rule, now):
+            continue
+        if holds(rule):
+            return _Fired(rule.effect, rule.message, policy, rule)
+    return None
+
+
+def _deny_overrides(fired: list[_Fired]) -> _Fired | None:
+    """The most restrictive result; ties go to the earliest (priority order)."""
+    best = None
+    for f in fired:
+        if best is None or f.effect.rank > best.effect.rank:
+            best = f
+    return best
+
+
+def _by_priority(policies: tuple[Policy, ...]) -> list[Policy]:
+    return sorted(policies, key=lambda p: p.priority)  # stable: file order breaks ties
+
+
+def _tier_results(policies: list[Policy], call: ToolCall, holds: Callable[[Rule], bool],
+                  now: _dt.datetime) -> list[_Fired]:
+    out = []
+    for policy in policies:
+        if in_scope(policy, call):
+            fired = _first_applicable(policy, holds, now)
+            if fired is not None:
+                out.append(fired)
+    return out
+
+
+def _decision(best: _Fired, fired: list[_Fired], effect: Effect | None = None) -> Decision:
+    project = best.policy.tier is Tier.PROJECT
+    message = best.message
+    if project and (effect or best.effect) is Effect.DENY:
+        message = PROJECT_PREFIX + message
+    return Decision(
+        action=effect or best.effect,
+        message=message,
+        matched_policies=tuple(f.policy.name for f in fired),
+        rule=RuleRef(best.policy.name, best.rule.index, best.policy.tier, best.rule.span),
+        project=project,
+    )
+
+
+def evaluate(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None = None,
+             history: CallHistory | None = None) -> Decision:
+    """The request-side decision for ``call`` (spec §2–§5)."""
+    now = now or _now()
+    try:
+        fields = _Fields.of(call)
+    except _Ambiguous as exc:
+        return Decision(Effect.DENY, f"ambiguous input ({', '.join(exc.names)}), failing closed")
+    for name, value in (("command", fields.command), ("path", fields.path)):
+        if value is not None and len(value.encode("utf-8", "surrogatepass")) > MAX_GLOB_INPUT_BYTES:
+            return Decision(Effect.DENY, f"{name} longer than {MAX_GLOB_INPUT_BYTES} bytes, failing closed")
+
+    def holds(rule: Rule) -> bool:
+        return condition_holds(rule.condition, call, fields, granting=rule.effect is Effect.ALLOW,
+                               history=history, now=now)
+
+    ordered = _by_priority(policy_set.policies)
+    global_fired = _tier_results([p for p in ordered if p.tier is Tier.GLOBAL], call, holds, now)
+    project_fired = _tier_results([p for p in ordered if p.tier is Tier.PROJECT], call, holds, now)
+    fired = global_fired + project_fired
+    default = policy_set.default
+    if not fired:
+        if policy_set.project_default is not None and policy_set.project_default.rank > default.rank:
+            default = policy_set.project_default
+        return Decision(default, "no matching rule; using default action")
+    best = _deny_overrides(global_fired + project_fired)
+    if not global_fired and best.effect.rank < default.rank:
+        # §3.5: a project result may not be weaker than the global default.
+        return _decision(best, fired, effect=default)
+    return _decision(best, fired)
+
+
+def evaluate_response(policy_set: PolicySet, call: ToolCall, response: str, *,
+                      now: _dt.datetime | None = None) -> Decision:
+    """The response-side decision (spec §3): only rules with
+    ``response_matches`` take part; no such rule firing allows; a webhook
+    there is treated as deny."""
+    now = now or _now()
+    ordered = [p for p in _by_priority(policy_set.policies)]
+    fired = _tier_results(ordered, call, lambda r: response_condition_holds(r.condition, response), now)
+    best = _deny_overrides(fired)
+    if best is None:
+        return Decision(Effect.ALLOW, "no matching response rule; response allowed")
+    effect = Effect.DENY if best.effect is Effect.WEBHOOK else best.effect
+    return _decision(best, fired, effect=effect)
+
+
+def decide(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None = None,
+           history: CallHistory | None = None) -> Decision:
+    """A call's whole life: the request decision, then deny-overrides with the
+    response decision when the call carries a response and was not denied."""
+    request = evaluate(policy_set, call, now=now, history=history)
+    if call.response is None or request.action is Effect.DENY:
+        return request
+    response = evaluate_response(policy_set, call, call.response, now=now)
+    return response if response.action.rank > request.action.rank else request

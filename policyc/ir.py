@@ -1,0 +1,227 @@
+"""The dialect-neutral intermediate representation (see ``../shared/DESIGN.md``).
+
+Every front end lowers its dialect to these frozen dataclasses. Each node may
+carry a :class:`Span`; spans are excluded from equality and hashing, so two
+structurally equal rules compare equal wherever they stand in the source.
+
+Shapes:
+
+* :class:`PolicySet` holds :class:`Policy` objects (global tier first, then the
+  project tier) and the set's default :class:`Effect`.
+* :class:`Policy` has a :class:`Scope` and ordered :class:`Rule` objects
+  (rule-combining: first-applicable).
+* :class:`Rule` has an effect, a :class:`Condition`, a message and metadata.
+* :class:`Condition` is a conjunction of :class:`FieldPredicate` objects plus
+  optional numeric predicates (:class:`DepthRange`, :class:`CallCount`).
+* :class:`FieldPredicate` is ``(patterns OR-ed) minus (exclusions OR-ed)``
+  over one :class:`Field`; each :class:`Pattern` knows its
+  :class:`PatternLanguage`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Span:
+    """A source location: 1-based ``line`` and ``column`` (columns count
+    characters), with an inclusive start and exclusive end."""
+
+    path: str
+    line: int
+    column: int
+    end_line: int | None = None
+    end_column: int | None = None
+
+    def shifted(self, columns: int) -> Span:
+        """The span that starts ``columns`` characters further on the same line
+        (used to point inside a pattern string)."""
+        return Span(self.path, self.line, self.column + columns, self.line, self.column + columns + 1)
+
+
+def _span() -> Span | None:
+    return field(default=None, compare=False, hash=False, repr=False)
+
+
+class Effect(enum.Enum):
+    """A decision. ``rank`` orders restrictiveness for deny-overrides:
+    deny > webhook > ask > watch > allow (spec §3.3)."""
+
+    ALLOW = "allow"
+    WATCH = "watch"
+    ASK = "ask"
+    WEBHOOK = "webhook"
+    DENY = "deny"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+    @classmethod
+    def parse(cls, text: str) -> Effect:
+        """Read an action name, case-insensitively; ``log`` is ``watch``.
+
+        Raises ``ValueError`` for anything else (``require_approval`` included).
+        """
+        name = text.strip().lower()
+        if name == "log":
+            name = "watch"
+        return cls(name)
+
+
+_RANK = {Effect.ALLOW: 0, Effect.WATCH: 1, Effect.ASK: 2, Effect.WEBHOOK: 3, Effect.DENY: 4}
+
+
+class Tier(enum.Enum):
+    GLOBAL = "global"
+    PROJECT = "project"
+
+
+class PatternLanguage(enum.Enum):
+    """How a pattern string is read (spec §4)."""
+
+    COMMAND_GLOB = "command-glob"  # command, url, agent, session, tool, params
+    PATH_GLOB = "path-glob"  # path_matches / path_not_matches
+    DOMAIN_GLOB = "domain-glob"  # domain_matches: lower-cased, classic glob
+    SUBSTRING = "substring"  # command_contains: case-insensitive substring
+    REGEX = "regex"  # response_*: unanchored RE2 search
+
+
+class Field(enum.Enum):
+    """What a predicate reads from a tool call (spec §2)."""
+
+    COMMAND = "command"
+    PATH = "path"
+    URL = "url"
+    DOMAIN = "domain"
+    SESSION = "session"
+    ENV_ASSIGNMENT = "env_assignment"
+    PARAM = "param"  # tool_param_matches: one named parameter
+    RESPONSE = "response"
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """One pattern string in its language. ``source`` is the text as written."""
+
+    source: str
+    language: PatternLanguage
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class FieldPredicate:
+    """Holds when some pattern matches the field and no exclusion does.
+
+    ``param`` names the parameter for :attr:`Field.PARAM`. A predicate with no
+    patterns but exclusions holds for any present value not excluded.
+    """
+
+    field: Field
+    patterns: tuple[Pattern, ...] = ()
+    exclusions: tuple[Pattern, ...] = ()
+    param: str | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class DepthRange:
+    """``agent_depth``: holds when ``low <= depth <= high`` (``None`` is open)."""
+
+    low: int | None = None
+    high: int | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class CallCount:
+    """``call_count``: holds when at least ``gte`` calls of tools matching
+    ``tool`` (``None``: the policy's tools) happened within ``window_seconds``."""
+
+    gte: int
+    window_seconds: float
+    tool: Pattern | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A conjunction. ``any_param`` predicates (``tool_param_matches``) hold when
+    at least one of them holds (spec §1: any param may match). An empty
+    condition matches every call in scope."""
+
+    predicates: tuple[FieldPredicate, ...] = ()
+    any_param: tuple[FieldPredicate, ...] = ()
+    depth: DepthRange | None = None
+    call_count: CallCount | None = None
+    catch_all: bool = False
+    span: Span | None = _span()
+
+    @property
+    def response_side(self) -> bool:
+        """True when the rule is checked against tool output (spec §3)."""
+        return any(p.field is Field.RESPONSE for p in self.predicates)
+
+
+@dataclass(frozen=True)
+class Webhook:
+    url: str
+    timeout_seconds: float = 5.0
+    fail_open: bool = False
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: the first of a policy whose condition holds decides it."""
+
+    effect: Effect
+    condition: Condition
+    message: str = ""
+    webhook: Webhook | None = None
+    expires_at: str | None = None  # ISO-8601 UTC; compared by the evaluator
+    once: bool = False
+    index: int = 0  # position inside its policy, 0-based
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which calls a policy applies to. Empty ``tools`` means every tool."""
+
+    tools: tuple[Pattern, ...] = ()
+    agent: Pattern | None = None
+    session: Pattern | None = None
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    scope: Scope
+    rules: tuple[Rule, ...]
+    priority: int = 100
+    enabled: bool = True
+    tier: Tier = Tier.GLOBAL
+    description: str = ""
+    source: str = ""  # file path it came from
+    span: Span | None = _span()
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """Policies of one or more files, with the set's default effect.
+
+    ``project_default`` is the project tier's own ``default_action`` when one
+    was given (it can only restrict, spec §3.5).
+    """
+
+    policies: tuple[Policy, ...]
+    default: Effect = Effect.DENY
+    project_default: Effect | None = None
+    sources: tuple[str, ...] = ()
+
+    @property
+    def has_project_tier(self) -> bool:
+        return any(p.tier is Tier.PROJECT for p in self.policies)

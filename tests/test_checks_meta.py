@@ -1,0 +1,68 @@
+"""The registry is the contract: every check has a docs page and fixtures
+that fail and pass, and every fixture behaves as its name says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from policyc.checks import REGISTRY
+from policyc.frontends.rampart import load_file
+from policyc.testing import run_file
+
+from .conftest import FIXTURES, REPO
+
+CHECK_FIXTURES = FIXTURES / "checks"
+
+
+def _codes(path: Path) -> set[str]:
+    codes = {d.code for d in load_file(str(path)).diagnostics}
+    codes |= {d.code for d in run_file(str(path)).diagnostics}
+    return codes
+
+
+def _fixtures(prefix: str) -> list[tuple[str, Path]]:
+    out = []
+    for code in sorted(REGISTRY):
+        for path in sorted((CHECK_FIXTURES / code).glob(f"{prefix}_*.yaml")):
+            out.append((code, path))
+    return out
+
+
+@pytest.mark.parametrize("code", sorted(REGISTRY))
+def test_every_check_has_docs_and_fixtures(code: str) -> None:
+    check = REGISTRY[code]
+    page = REPO / "docs" / "checks" / f"{code}.md"
+    assert page.is_file(), f"{code} has no docs page"
+    text = page.read_text()
+    assert check.name in text.splitlines()[0], f"{page} should start with the check's name"
+    for heading in ("## What it does", "## Why it matters", "## Example", "## Use instead"):
+        assert heading in text, f"{page} lacks {heading}"
+    generated = code in GENERATED
+    assert generated or list((CHECK_FIXTURES / code).glob("fail_*.yaml")), f"{code} has no failing fixture"
+    assert list((CHECK_FIXTURES / code).glob("pass_*.yaml")), f"{code} has no passing fixture"
+
+
+@pytest.mark.parametrize(("code", "path"), _fixtures("fail"), ids=lambda v: getattr(v, "name", v))
+def test_failing_fixture_reports_its_check(code: str, path: Path) -> None:
+    assert code in _codes(path)
+
+
+@pytest.mark.parametrize(("code", "path"), _fixtures("pass"), ids=lambda v: getattr(v, "name", v))
+def test_passing_fixture_is_clean(code: str, path: Path) -> None:
+    assert _codes(path) == set()
+
+
+def _too_large(tmp: Path) -> Path:
+    path = tmp / "huge.yaml"
+    path.write_text('version: "1"\n' + "# padding\n" * 110_000)
+    return path
+
+
+GENERATED = {"PC004": _too_large}
+
+
+@pytest.mark.parametrize("code", sorted(GENERATED))
+def test_generated_failing_fixture(code: str, tmp_path: Path) -> None:
+    assert code in _codes(GENERATED[code](tmp_path))

@@ -1,0 +1,99 @@
+"""The command line: exit codes, output formats, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from policyc.cli import main
+
+from .conftest import FIXTURES
+
+CHECKS = FIXTURES / "checks"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_check_default_policy_is_clean():
+    result = run("check", "--verbose")
+    assert result.exit_code == 0, result.output
+    assert "0 error(s)" in result.output
+
+
+def test_check_json_shape_and_exit_code():
+    path = CHECKS / "PC007" / "fail_path_match_typo.yaml"
+    result = run("check", "--format", "json", str(path))
+    assert result.exit_code == 1
+    doc = json.loads(result.output)
+    diag = doc["diagnostics"][0]
+    assert {k: diag[k] for k in ("code", "name", "severity", "line", "column")} == {
+        "code": "PC007", "name": "unknown-key", "severity": "error", "line": 9, "column": 11}
+    assert diag["path"] == str(path)
+    assert "path_matches" in diag["help"]
+    assert doc["summary"]["errors"] == 1
+
+
+def test_check_text_has_snippet_and_caret():
+    path = CHECKS / "PC007" / "fail_path_match_typo.yaml"
+    result = run("check", str(path))
+    assert f"{path}:9:11" in result.output
+    assert "path_match: [\"**/.env\"]" in result.output
+    assert "^^^^^^^^^^" in result.output
+    assert "did you mean `path_matches`?" in result.output
+
+
+def test_fail_on_threshold():
+    path = CHECKS / "PC007" / "pass_tool_params_free_keys.yaml"
+    assert run("check", "--fail-on", "info", str(path)).exit_code == 0
+
+
+def test_missing_file_is_exit_2_without_traceback():
+    result = run("check", "/nonexistent/policy.yaml")
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    assert "no such file" in result.output.lower() or "nonexistent" in result.output
+
+
+def test_unknown_option_is_usage_error():
+    assert run("check", "--nope").exit_code == 2
+
+
+@pytest.mark.parametrize("name", [
+    "PC001/fail_unclosed_flow.yaml", "PC002/fail_duplicate_rule_key.yaml",
+    "PC003/fail_billion_laughs.yaml", "PC005/fail_deep_flow.yaml", "PC006/fail_latin1.yaml",
+])
+def test_malformed_input_is_fast_and_names_the_line(name):
+    path = CHECKS / name
+    start = time.perf_counter()
+    result = run("check", "--format", "json", str(path))
+    elapsed = time.perf_counter() - start
+    assert result.exit_code == 1
+    diag = json.loads(result.output)["diagnostics"][0]
+    assert diag["line"] >= 1 and diag["path"] == str(path)
+    assert elapsed < 5  # generous bound; the benchmark is the real figure
+
+
+def test_test_command_json_and_failure_exit(tmp_path: Path):
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        'version: "1"\ndefault_action: deny\npolicies:\n  - name: git\n    match: {tool: exec}\n'
+        '    rules:\n      - action: allow\n        when: {command_matches: ["git *"]}\n'
+        'tests:\n  - {name: ok, tool: exec, params: {command: "git status"}, expect: allow}\n'
+        '  - {name: wrong, tool: exec, params: {command: "ls"}, expect: allow}\n')
+    result = run("test", "--format", "json", str(policy))
+    assert result.exit_code == 1
+    doc = json.loads(result.output)
+    assert (doc["passed"], doc["failed"]) == (1, 1)
+    failing = [c for c in doc["cases"] if not c["passed"]][0]
+    assert (failing["name"], failing["expected"], failing["actual"]) == ("wrong", "allow", "deny")
+
+
+def test_test_default_policy_passes():
+    result = run("test")
+    assert result.exit_code == 0, result.output
