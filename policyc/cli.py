@@ -97,7 +97,7 @@ def check(paths, fmt, project, global_, fail_on, verbose):
     if fmt == "json":
         click.echo(json.dumps(json_document(diagnostics, len(loaded.files)), indent=2))
     else:
-        print_text(Console(), diagnostics, len(loaded.files), verbose=verbose)
+        print_text(Console(soft_wrap=True), diagnostics, len(loaded.files), verbose=verbose)
     threshold = Severity(fail_on).rank
     sys.exit(EXIT_FINDINGS if any(d.severity.rank >= threshold for d in diagnostics) else EXIT_OK)
 
@@ -136,7 +136,7 @@ def test(paths, fmt, project, verbose):
 
 
 def _print_test_text(results: list[FileResult], verbose: bool) -> None:
-    console = Console()
+    console = Console(soft_wrap=True)
     total = failed = 0
     for result in results:
         if result.diagnostics:

@@ -217,12 +217,14 @@ def _regex(source: str) -> re2._Regexp:
 def _command_holds(pred: FieldPredicate, command: str, granting: bool) -> bool:
     globs = tuple(p for p in pred.patterns if p.language is not PatternLanguage.SUBSTRING)
     needles = [p.source for p in pred.patterns if p.language is PatternLanguage.SUBSTRING]
+    compound = tuple(p for p in globs if canonicalize.is_composite(p.source))
     return canonicalize.command_matches(
         command,
         granting=granting,
         matches=(lambda s: _any_glob(globs, s)) if globs else None,
         contains=needles,
         excludes=(lambda s: _any_glob(pred.exclusions, s)) if pred.exclusions else None,
+        composite_matches=(lambda s: _any_glob(compound, s)) if compound else None,
     )
 
 

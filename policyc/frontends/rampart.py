@@ -52,6 +52,8 @@ _GLOB_KEYS: dict[str, tuple[Field, PatternLanguage, bool]] = {
     "response_matches": (Field.RESPONSE, PatternLanguage.REGEX, False),
     "response_not_matches": (Field.RESPONSE, PatternLanguage.REGEX, True),
 }
+_FLAVOR = {PatternLanguage.COMMAND_GLOB: "command", PatternLanguage.PATH_GLOB: "path",
+           PatternLanguage.DOMAIN_GLOB: "domain"}
 _FIELD_ORDER = [Field.COMMAND, Field.ENV_ASSIGNMENT, Field.PATH, Field.URL, Field.DOMAIN,
                 Field.SESSION, Field.RESPONSE]
 
@@ -158,7 +160,7 @@ def _schema_diagnostics(root: YMap) -> list[Diagnostic]:
 
 def _schema_error(root: YMap, err: jsonschema.ValidationError) -> list[Diagnostic]:
     where = list(err.absolute_path)
-    node = yaml_source.locate(root, where)
+    node = yaml_source.node_at(root, where)
     context = _context_name(where)
     if err.validator == "additionalProperties" and isinstance(node, YMap):
         known = sorted(err.schema.get("properties", {}))
@@ -487,7 +489,7 @@ class _Lowering:
                 patterns.validate_regex(text)
             else:
                 patterns.check_glob_limits(text)
-                patterns.parse_glob(text)
+                patterns.parse_glob(text, _FLAVOR[language])
         except patterns.PatternError as exc:
             code = "PC014" if language is PatternLanguage.REGEX else "PC015"
             self.report(code, _inside(node, exc.offset), f"invalid pattern {text!r}: {exc.message}",

@@ -34,10 +34,11 @@ Alias expansion is accounted for while composing: each alias adds the size
 (in nodes, fully expanded) of the node it refers to, so a billion-laughs
 document is refused after a few hundred events.
 
-Scalars are resolved with PyYAML's YAML 1.1 rules (``yes``/``on`` are
-booleans, ``0o17``/``017`` octal ints, ...), exactly as ``yaml.safe_load``
-would; ``YScalar.text`` keeps the source text for callers that need the YAML
-1.2 reading.
+Scalars are resolved with PyYAML's YAML 1.1 rules (``0o17``/``017`` octal
+ints, ...) except booleans, which follow YAML 1.2 as the Go engine's yaml.v3
+reads them into string fields: only ``true``/``false`` (any case) are
+booleans, so ``name: off`` or ``expect: yes`` stay strings.
+``YScalar.text`` keeps the source text.
 """
 
 from __future__ import annotations
@@ -90,7 +91,18 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 # YAML 1.1 line breaks, as both PyYAML and libyaml count them for marks.
 _BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
 
-_RESOLVER = Resolver()
+class _Yaml12BoolResolver(Resolver):
+    """PyYAML's resolver with YAML 1.2 booleans (see the module docstring)."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in entries if tag != "tag:yaml.org,2002:bool"]
+        for first, entries in Resolver.yaml_implicit_resolvers.items()
+    }
+
+
+_Yaml12BoolResolver.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF"))
+_RESOLVER = _Yaml12BoolResolver()
 _CONSTRUCTOR = SafeConstructor()
 
 
@@ -598,10 +610,14 @@ def to_plain(node: YNode | None) -> Any:
 
 
 def locate(root: YNode, json_path: Sequence[str | int]) -> Span:
-    """The span of the node at ``json_path`` (mapping keys and sequence
-    indices, as ``jsonschema``'s ``error.absolute_path`` gives them) below
-    ``root``. When the path leaves the tree, the span of the deepest node that
-    exists is returned."""
+    """The span of :func:`node_at` ``(root, json_path)``."""
+    return node_at(root, json_path).span
+
+
+def node_at(root: YNode, json_path: Sequence[str | int]) -> YNode:
+    """The node at ``json_path`` (mapping keys and sequence indices, as
+    ``jsonschema``'s ``error.absolute_path`` gives them) below ``root``. When
+    the path leaves the tree, the deepest node that exists is returned."""
     node = root
     for step in json_path:
         nxt: YNode | None = None
@@ -613,7 +629,7 @@ def locate(root: YNode, json_path: Sequence[str | int]) -> Span:
         if nxt is None:
             break
         node = nxt
-    return node.span
+    return node
 
 
 def key_span(mapping: YMap, key: Any) -> Span | None:

@@ -1,0 +1,1023 @@
+"""Exec-command canonicalization: the executable form of spec §5.
+
+A Rampart ``exec`` rule never sees "the" command: it sees a set of candidate
+*spellings* of it.  A restrictive rule (deny, ask; see "Which side" below)
+fires when ANY spelling matches; a granting rule (allow) fires only when
+EVERY executed component is covered.  This module computes those spellings
+and combines a rule's command fields the way the reference engine
+(Rampart v1.8.0, ``internal/engine/shellparse.go`` and ``matcher.go``) does.
+Glob matching itself is the caller's job (spec §4): functions here receive
+callables that answer "does any of the rule's globs match this string".
+
+Public API
+----------
+``command_spellings(cmd) -> tuple[str, ...]``
+    Restrictive candidates, raw command first, de-duplicated, ordered.
+``command_components(cmd) -> tuple[str, ...]``
+    What a granting rule must cover: one entry for a simple command, else
+    every compound segment and every segment of every substitution body.
+``is_composite(cmd) -> bool``
+    Whether ``cmd`` has more than one component (see above).
+``command_matches(cmd, *, granting, matches, contains, excludes) -> bool``
+    Whether a rule's command predicate holds.
+``env_assignment_names(cmd) -> tuple[str, ...]``
+    Names assigned by the command (``command_env_assignments``, spec §1).
+
+Transformations (spec §5 unless stated otherwise)
+-------------------------------------------------
+* Sanitizing (engine fact): before normalizing or extracting, ANSI CSI
+  sequences (ESC ``[`` digits/``;`` letter), NUL and control characters other
+  than TAB and LF are deleted.  The raw spelling itself is kept unsanitized.
+* Splitting: on unquoted ``&&``, ``||``, ``;``, ``|``, newline AND a single
+  ``&`` (background), except ``&`` inside ``>&``, ``<&``, ``&>`` redirections
+  (engine fact, not in the spec).  Quotes and backslash escapes protect
+  operators; an unbalanced quote swallows the rest of the string.
+* Tokenizing: whitespace is space/TAB; single quotes are literal; double
+  quotes honour backslash escapes; an unquoted backslash escapes the next
+  character; backslash-newline is a line continuation; quotes are removed.
+* Normalizing (per segment, segments re-joined with `` && ``): tokenize, then
+  repeat until nothing changes: drop leading ``NAME=value`` assignments,
+  unwrap one transparent executor, unwrap one shell ``-c`` wrapper; finally
+  drop leading redirections (``> f``, ``2>/dev/null``).  Executors, with the
+  options the engine accepts before the wrapped command (anything else keeps
+  the executor, so a query such as ``command -v rm`` is not unwrapped):
+  ``command [-p] [--]``; ``exec [-c|-l|-cl] [-a NAME] [--]``;
+  ``env [-i|-0|-v|-u NAME|-C DIR|--argv0 X|NAME=value ...] [--]`` where
+  ``-S STRING`` is split into words; ``nohup [--]``;
+  ``nice [-n N|-N|--adjustment=N]``;
+  ``timeout [--preserve-status|--foreground|-v|-k DUR|-s SIG] DURATION``;
+  ``setsid [-c|-f|-w]``; ``stdbuf [-i|-o|-e MODE]``.  ``sudo``/``doas`` are
+  never unwrapped.  Shell wrappers: ``sh bash zsh dash ash ksh`` (any path)
+  followed by options up to one containing ``c`` (``-c``, ``-lc``, ``-ic``;
+  ``--norc`` is skipped); a single-word body is re-tokenized.  The executor
+  name is compared after ``filepath.Base`` but case-sensitively.
+* Substitution bodies: ``$(...)`` (nesting counted on ``$(`` only),
+  backticks, ``eval ARGS`` (whole command, after leading assignments),
+  ``<(...)`` and ``>(...)``; each body is itself searched again.
+* Aliases (restrictive only): per segment of the normalized command, a
+  ``busybox``/``toybox`` applet loses its multicall prefix, the head is
+  reduced to its lower-cased base name (``/bin/rm`` -> ``rm``, ``RM`` ->
+  ``rm``), ``rm`` with ``-r``/``-R`` and ``-f`` in any spelling or order or
+  ``--recursive --force`` becomes ``rm -rf OPERANDS`` (``--`` ends options),
+  ``find ... -delete`` becomes ``rm -rf TARGET`` (TARGET = first non-option
+  word), and ``bash|sh|zsh|dash ... <<< BODY`` yields BODY.
+* Head case: each restrictive spelling also appears with its head (text up
+  to the first white space, unless that is a ``NAME=value`` word)
+  lower-cased; arguments keep their case, and exclusions compare exactly.
+* Fail closed on size: a command longer than 8192 bytes (UTF-8) is never
+  matched by the engine's globs and is denied outright by its entry points.
+  ``command_matches`` therefore answers True for restrictive rules and False
+  for granting ones; the caller must deny the call (spec §1 limits).
+
+Where this module is deliberately a SUPERSET of the engine source read
+(restrictive spellings only; they can make a deny/ask fire where the engine
+would not, never the reverse): aliases are computed for every command and
+every substitution body (the engine computes them only for the whole command,
+and only when its first word is a path, ``rm``, ``find``, ``busybox``,
+``toybox``, or a shell with ``<<<``); the head is lower-cased on every
+spelling (the engine folds only on macOS/Windows hosts, or via the aliases);
+unquoted ``#`` comments are stripped (spec §5; not found in the engine
+source); ``find ... -exec|-execdir|-ok|-okdir rm`` is rewritten like
+``-delete`` (spec §5; the engine source handles only ``-delete``);
+substitution bodies are also searched inside each compound segment.
+Granting matching follows the engine exactly, except that an explicit
+composite pattern (a pattern that is itself compound) can only be honoured
+when the caller passes ``composite_matches`` (see ``command_matches``).
+
+Not implemented (engine behaviours outside spec §5): the ``cmd.exe`` and
+PowerShell dialects (``cmd /c``, caret escapes, ``powershell -Command``,
+backtick escapes, ``set X=``/``$env:X`` assignments) and host-dependent case
+folding on macOS/Windows.  Everything here assumes a POSIX shell on Linux.
+
+Robustness: no function raises on any ``str``; substitution nesting deeper
+than ``MAX_NESTING`` is not explored (a granting rule then never holds, so
+the cut can only weaken a grant); work per call is polynomial (memoized
+extraction, monotone unwrapping).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Iterable, Sequence
+
+__all__ = [
+    "MAX_INPUT_BYTES",
+    "MAX_NESTING",
+    "command_components",
+    "command_matches",
+    "command_spellings",
+    "env_assignment_names",
+    "is_composite",
+]
+
+#: Longest command (UTF-8 bytes) the engine matches at all (spec §1).
+MAX_INPUT_BYTES = 8192
+#: Deepest substitution nesting explored ($(...) inside $(...) ...).
+MAX_NESTING = 32
+
+Matcher = Callable[[str], bool]
+
+# ---------------------------------------------------------------------------
+# Character-level helpers (Go semantics)
+# ---------------------------------------------------------------------------
+
+# Go's unicode.IsSpace: Latin-1 spaces plus the White_Space property.
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005" \
+            "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+_ANSI_CSI = re.compile(r"\x1b\[[0-9;]*[a-zA-Z]")
+_TIMEOUT_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[smhd]?")
+_STDBUF_MODE = re.compile(r"0|L|B|[0-9]+(?:[kKmMgGtTpPeEzZyY](?:i?[bB])?)?")
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh"})
+_HERESTRING_SHELLS = frozenset({"bash", "sh", "zsh", "dash"})
+_MULTICALL = frozenset({"busybox", "toybox"})
+
+
+def _trim(s: str) -> str:
+    """Go ``strings.TrimSpace``."""
+    return s.strip(_GO_SPACE)
+
+
+def _lower(s: str) -> str:
+    """Go ``strings.ToLower`` (simple, one-to-one case mapping)."""
+    return s.replace("\u0130", "i").lower() if "\u0130" in s else s.lower()
+
+
+def _too_long(s: str) -> bool:
+    return len(s.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES
+
+
+def _sanitize(s: str) -> str:
+    """Delete ANSI CSI sequences, NUL and control characters except TAB/LF."""
+    s = _ANSI_CSI.sub("", s)
+    return "".join(c for c in s if c >= " " or c in "\t\n")
+
+
+def _base(token: str) -> str:
+    """Go ``filepath.Base`` on a slash-separated path."""
+    if token == "":
+        return "."
+    stripped = token.rstrip("/")
+    if stripped == "":
+        return "/"
+    return stripped.rsplit("/", 1)[-1]
+
+
+def _exe_name(token: str) -> str:
+    """Lower-cased base name of an executable token (``\\`` read as ``/``)."""
+    return _lower(_base(token.replace("\\", "/")))
+
+
+def _fold_head(s: str) -> str:
+    """Lower-case the text before the first white space (not an assignment)."""
+    end = next((i for i, c in enumerate(s) if c in _GO_SPACE), len(s))
+    if _is_assignment(s[:end]):
+        return s
+    return _lower(s[:end]) + s[end:]
+
+
+def _is_assignment(token: str) -> bool:
+    """``NAME=value`` where NAME is letters/digits/_ not starting with a digit.
+
+    Mirrors the engine, including its quirk of testing the first *byte* of a
+    non-ASCII name as a Latin-1 letter.
+    """
+    eq = token.find("=")
+    if eq <= 0:
+        return False
+    name = token[:eq]
+    if not all(c.isalpha() or c.isdecimal() or c == "_" for c in name):
+        return False
+    first = chr(name.encode("utf-8", "surrogatepass")[0])
+    return first.isalpha() or first == "_"
+
+
+def _dedupe(items: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in items:
+        if item not in seen:
+            seen.add(item)
+            out.append(item)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Splitting and tokenizing
+# ---------------------------------------------------------------------------
+
+def _split(cmd: str) -> list[str]:
+    """Split on unquoted ``&&`` ``||`` ``&`` ``|`` ``;`` newline; trim; drop empties."""
+    segments: list[str] = []
+    cur: list[str] = []
+    in_single = in_double = escaped = False
+
+    def flush() -> None:
+        seg = _trim("".join(cur))
+        if seg:
+            segments.append(seg)
+        cur.clear()
+
+    i, n = 0, len(cmd)
+    while i < n:
+        ch = cmd[i]
+        if escaped:
+            escaped = False
+        elif ch == "\\" and not in_single:
+            escaped = True
+        elif ch == "'" and not in_double:
+            in_single = not in_single
+        elif ch == '"' and not in_single:
+            in_double = not in_double
+        elif not (in_single or in_double):
+            if cmd.startswith(("&&", "||"), i):
+                flush()
+                i += 2
+                continue
+            redirect = ch == "&" and (
+                (i > 0 and cmd[i - 1] in "<>") or (i + 1 < n and cmd[i + 1] == ">"))
+            if ch in "|;\n" or (ch == "&" and not redirect):
+                flush()
+                i += 1
+                continue
+        cur.append(ch)
+        i += 1
+    flush()
+    return segments
+
+
+def _tokenize(cmd: str) -> list[str]:
+    """POSIX-ish words with quotes and backslash escapes removed."""
+    tokens: list[str] = []
+    cur: list[str] = []
+    i, n = 0, len(cmd)
+    while i < n:
+        ch = cmd[i]
+        if ch in " \t":
+            if any(cur):  # an empty quoted word is no word
+                tokens.append("".join(cur))
+            cur.clear()
+            i += 1
+        elif ch == "'":
+            end = cmd.find("'", i + 1)
+            end = n if end < 0 else end
+            cur.append(cmd[i + 1:end])
+            i = end + 1
+        elif ch == '"':
+            i += 1
+            while i < n and cmd[i] != '"':
+                if cmd[i] == "\\" and i + 1 < n:
+                    if cmd[i + 1] != "\n":
+                        cur.append(cmd[i + 1])
+                    i += 2
+                else:
+                    cur.append(cmd[i])
+                    i += 1
+            i += 1
+        elif ch == "\\" and i + 1 < n:
+            if cmd[i + 1] != "\n":
+                cur.append(cmd[i + 1])
+            i += 2
+        else:
+            cur.append(ch)
+            i += 1
+    if any(cur):
+        tokens.append("".join(cur))
+    return tokens
+
+
+# ---------------------------------------------------------------------------
+# Unwrapping executors and shell wrappers
+# ---------------------------------------------------------------------------
+
+def _is_signed_decimal(v: str) -> bool:
+    if v[:1] in ("+", "-"):
+        v = v[1:]
+    return v != "" and all("0" <= c <= "9" for c in v)
+
+
+def _is_duration(v: str) -> bool:
+    return v in ("inf", "infinity") or _TIMEOUT_DURATION.fullmatch(v) is not None
+
+
+def _is_signal(v: str) -> bool:
+    return v != "" and all(c.isascii() and c.isalnum() for c in v)
+
+
+def _is_stdbuf_mode(v: str) -> bool:
+    return _STDBUF_MODE.fullmatch(v) is not None
+
+
+def _after_dashdash(tokens: list[str], i: int) -> list[str]:
+    """The command after a ``--`` at ``i``, or the tokens unchanged."""
+    return tokens[i + 1:] if i + 1 < len(tokens) else tokens
+
+
+def _unwrap_command(t: list[str]) -> list[str]:
+    for i in range(1, len(t)):
+        tok = t[i]
+        if tok == "--":
+            return _after_dashdash(t, i)
+        if tok == "-p":
+            continue
+        return t if tok.startswith("-") else t[i:]
+    return t
+
+
+def _unwrap_exec(t: list[str]) -> list[str]:
+    i = 1
+    while i < len(t):
+        tok = t[i]
+        if tok == "--":
+            return _after_dashdash(t, i)
+        if tok == "-a":
+            if i + 1 >= len(t):
+                return t
+            i += 2
+        elif len(tok) >= 2 and tok[0] == "-" and all(c in "cl" for c in tok[1:]):
+            i += 1
+        else:
+            return t if tok.startswith("-") else t[i:]
+    return t
+
+
+def _unwrap_env(t: list[str]) -> list[str]:
+    i = 1
+    while i < len(t):
+        tok = t[i]
+        if tok == "--":
+            i += 1
+            while i < len(t) and _is_assignment(t[i]):
+                i += 1
+            return t[i:] if i < len(t) else t
+        if tok in ("-i", "--ignore-environment", "-0", "--null", "-v", "--debug"):
+            i += 1
+        elif tok in ("-u", "--unset", "-C", "--chdir", "--argv0"):
+            if i + 1 >= len(t):
+                return t
+            i += 2
+        elif tok.startswith(("--unset=", "--chdir=", "--argv0=")):
+            i += 1
+        elif tok.startswith("-u") and len(tok) > 2 and "=" not in tok[2:]:
+            i += 1
+        elif tok.startswith("-C") and len(tok) > 2:
+            i += 1
+        elif tok in ("-S", "--split-string") or tok.startswith("--split-string=") \
+                or (tok.startswith("-S") and len(tok) > 2):
+            if tok in ("-S", "--split-string"):
+                if i + 1 >= len(t):
+                    return t
+                body, rest = t[i + 1], t[i + 2:]
+            else:
+                body = tok.split("=", 1)[1] if tok.startswith("--") else tok[2:]
+                rest = t[i + 1:]
+            words = _tokenize(body)
+            return t[:i] + words + rest if words else t
+        elif _is_assignment(tok):
+            i += 1
+        else:
+            return t if tok.startswith("-") else t[i:]
+    return t
+
+
+def _unwrap_nohup(t: list[str]) -> list[str]:
+    tok = t[1]
+    if tok == "--":
+        return _after_dashdash(t, 1)
+    return t if tok.startswith("-") else t[1:]
+
+
+def _unwrap_nice(t: list[str]) -> list[str]:
+    i = 1
+    while i < len(t):
+        tok = t[i]
+        if tok == "--":
+            return _after_dashdash(t, i)
+        if tok in ("-n", "--adjustment"):
+            if i + 1 >= len(t) or not _is_signed_decimal(t[i + 1]):
+                return t
+            i += 2
+        elif tok.startswith("--adjustment="):
+            if not _is_signed_decimal(tok[len("--adjustment="):]):
+                return t
+            i += 1
+        elif tok.startswith("-n") and len(tok) > 2:
+            adj = tok[2:]
+            if not _is_signed_decimal(adj[1:] if adj.startswith("=") else adj):
+                return t
+            i += 1
+        elif len(tok) > 1 and tok[0] == "-" and _is_signed_decimal(tok):
+            i += 1
+        else:
+            return t if tok.startswith("-") else t[i:]
+    return t
+
+
+def _unwrap_timeout(t: list[str]) -> list[str]:
+    i = 1
+    while i < len(t):
+        tok = t[i]
+        if tok == "--":
+            i += 1
+            break
+        if tok in ("--help", "--version"):
+            return t
+        if tok in ("--preserve-status", "--foreground", "--verbose", "-v"):
+            i += 1
+            continue
+        for opt, long_opt, ok in (("-k", "--kill-after", _is_duration),
+                                  ("-s", "--signal", _is_signal)):
+            if tok in (opt, long_opt):
+                if i + 1 >= len(t) or not ok(t[i + 1]):
+                    return t
+                i += 2
+                break
+            if tok.startswith(long_opt + "=") or (tok.startswith(opt) and len(tok) > 2):
+                value = tok[len(long_opt) + 1:] if tok.startswith(long_opt + "=") else tok[2:]
+                if not ok(value):
+                    return t
+                i += 1
+                break
+        else:
+            if tok.startswith("-"):
+                return t
+            break
+    if i + 1 >= len(t) or not _is_duration(t[i]):
+        return t
+    return t[i + 1:]
+
+
+def _unwrap_setsid(t: list[str]) -> list[str]:
+    for i in range(1, len(t)):
+        tok = t[i]
+        if tok == "--":
+            return _after_dashdash(t, i)
+        if tok in ("--ctty", "--fork", "--wait") or (
+                len(tok) >= 2 and tok[0] == "-" and tok[1] != "-"
+                and all(c in "cfw" for c in tok[1:])):
+            continue
+        return t if tok.startswith("-") else t[i:]
+    return t
+
+
+def _unwrap_stdbuf(t: list[str]) -> list[str]:
+    i = 1
+    while i < len(t):
+        tok = t[i]
+        if tok == "--":
+            return _after_dashdash(t, i)
+        if tok in ("-i", "-o", "-e", "--input", "--output", "--error"):
+            if i + 1 >= len(t) or not _is_stdbuf_mode(t[i + 1]):
+                return t
+            i += 2
+        elif tok.startswith(("--input=", "--output=", "--error=")) \
+                and _is_stdbuf_mode(tok.split("=", 1)[1]):
+            i += 1
+        elif len(tok) > 2 and tok[0] == "-" and tok[1] in "ioe":
+            mode = tok[3:] if tok[2] == "=" else tok[2:]
+            if not _is_stdbuf_mode(mode):
+                return t
+            i += 1
+        else:
+            return t if tok.startswith("-") else t[i:]
+    return t
+
+
+_EXECUTORS: dict[str, Callable[[list[str]], list[str]]] = {
+    "command": _unwrap_command, "exec": _unwrap_exec, "env": _unwrap_env,
+    "nohup": _unwrap_nohup, "nice": _unwrap_nice, "timeout": _unwrap_timeout,
+    "setsid": _unwrap_setsid, "stdbuf": _unwrap_stdbuf,
+}
+
+
+def _unwrap_executor(t: list[str]) -> list[str]:
+    """One transparent executor removed (name compared case-sensitively)."""
+    if len(t) < 2:
+        return t
+    unwrap = _EXECUTORS.get(_base(t[0].replace("\\", "/")))
+    return unwrap(t) if unwrap else t
+
+
+def _unwrap_shell(t: list[str]) -> list[str]:
+    """``sh|bash|... [opts] -c BODY`` -> BODY's words (one level)."""
+    if len(t) < 2 or not (t[0] in _SHELLS or _base(t[0]) in _SHELLS):
+        return t
+    for i in range(1, len(t)):
+        tok = t[i]
+        if not tok.startswith("-"):
+            return t
+        if not tok.startswith("--") and "c" in tok[1:]:
+            if i + 1 >= len(t):
+                return t
+            inner = t[i + 1:]
+            if len(inner) == 1:
+                return _tokenize(inner[0]) or inner
+            return inner
+    return t
+
+
+def _strip_assignments(t: list[str]) -> list[str]:
+    i = 0
+    while i < len(t) and _is_assignment(t[i]):
+        i += 1
+    return t[i:] if i else t
+
+
+def _is_attached_redirection(tok: str) -> bool:
+    i = 0
+    while i < len(tok) and "0" <= tok[i] <= "9":
+        i += 1
+    if i >= len(tok) or tok[i] not in "<>":
+        return False
+    i += 1
+    if i < len(tok) and tok[i] == tok[i - 1]:
+        i += 1
+    return i < len(tok)
+
+
+def _strip_redirections(t: list[str]) -> list[str]:
+    while t:
+        if t[0] in (">", ">>", "<", "<<"):
+            if len(t) < 2:
+                return []
+            t = t[2:]
+        elif _is_attached_redirection(t[0]):
+            t = t[1:]
+        else:
+            break
+    return t
+
+
+def _unwrap(tokens: list[str]) -> list[str]:
+    """Repeat assignment/executor/shell unwrapping until nothing changes.
+
+    Every change removes characters, so this terminates.
+    """
+    while True:
+        nxt = _unwrap_shell(_unwrap_executor(_strip_assignments(tokens)))
+        if nxt == tokens:
+            return tokens
+        tokens = nxt
+
+
+# ---------------------------------------------------------------------------
+# Normalization and substitution bodies
+# ---------------------------------------------------------------------------
+
+def _normalize(cmd: str) -> str:
+    """Engine ``NormalizeCommand``: segments normalized, joined by `` && ``."""
+    cmd = _trim(_sanitize(cmd))
+    out = []
+    for seg in _split(cmd):
+        words = _strip_redirections(_unwrap(_tokenize(_trim(seg))))
+        if words:
+            out.append(" ".join(words))
+    return " && ".join(out)
+
+
+class _Extractor:
+    """Engine ``ExtractSubcommands``, memoized and depth-bounded."""
+
+    def __init__(self) -> None:
+        self.memo: dict[str, list[str]] = {}
+        self.truncated = False
+
+    def __call__(self, cmd: str, depth: int = 0) -> list[str]:
+        if cmd in self.memo:
+            return self.memo[cmd]
+        if depth > MAX_NESTING:
+            self.truncated = True
+            return []
+        clean = _sanitize(cmd)
+        found: list[str] = []
+        for inner in (self._dollar(clean) + self._backticks(clean)
+                      + self._eval(clean) + self._process(clean)):
+            found.append(inner)
+            found.extend(self(inner, depth + 1))
+        result = _dedupe(found)
+        self.memo[cmd] = result
+        return result
+
+    @staticmethod
+    def _dollar(s: str) -> list[str]:
+        bodies, i, n = [], 0, len(s)
+        while i < n - 1:
+            if not s.startswith("$(", i):
+                i += 1
+                continue
+            depth, start, j = 1, i + 2, i + 2
+            while j < n and depth > 0:
+                if s.startswith("$(", j):
+                    depth, j = depth + 1, j + 2
+                    continue
+                if s[j] == ")":
+                    depth -= 1
+                    if depth == 0 and _trim(s[start:j]):
+                        bodies.append(_trim(s[start:j]))
+                j += 1
+            i = j
+        return bodies
+
+    @staticmethod
+    def _process(s: str) -> list[str]:
+        bodies, i, n = [], 0, len(s)
+        while i < n - 1:
+            if s[i] not in "<>" or s[i + 1] != "(":
+                i += 1
+                continue
+            depth, start, j = 1, i + 2, i + 2
+            while j < n and depth > 0:
+                if s[j] == "(":
+                    depth += 1
+                elif s[j] == ")":
+                    depth -= 1
+                    if depth == 0 and _trim(s[start:j]):
+                        bodies.append(_trim(s[start:j]))
+                j += 1
+            i = j
+        return bodies
+
+    @staticmethod
+    def _backticks(s: str) -> list[str]:
+        bodies, i = [], 0
+        while True:
+            start = s.find("`", i)
+            end = s.find("`", start + 1) if start >= 0 else -1
+            if end < 0:
+                return bodies
+            if _trim(s[start + 1:end]):
+                bodies.append(_trim(s[start + 1:end]))
+            i = end + 1
+
+    @staticmethod
+    def _eval(s: str) -> list[str]:
+        words = _strip_assignments(_tokenize(_trim(s)))
+        if len(words) >= 2 and words[0] == "eval":
+            return [" ".join(words[1:])]
+        return []
+
+
+# ---------------------------------------------------------------------------
+# Restrictive aliases and comment stripping
+# ---------------------------------------------------------------------------
+
+def _canonical_rm(words: list[str]) -> list[str] | None:
+    recursive = force = ended = False
+    operands: list[str] = []
+    for tok in words[1:]:
+        if ended:
+            operands.append(tok)
+        elif tok == "--":
+            ended = True
+        elif tok == "--recursive":
+            recursive = True
+        elif tok == "--force":
+            force = True
+        elif len(tok) > 1 and tok[0] == "-" and tok[1] != "-":
+            recursive = recursive or "r" in tok or "R" in tok
+            force = force or "f" in tok[1:]
+        elif not tok.startswith("--"):
+            operands.append(tok)
+    return ["rm", "-rf", *operands] if recursive and force else None
+
+
+_FIND_EXEC = ("-exec", "-execdir", "-ok", "-okdir")
+
+
+def _canonical_find(words: list[str]) -> list[str] | None:
+    rest = words[1:]
+    deletes = "-delete" in rest
+    for k, tok in enumerate(rest[:-1]):
+        if tok in _FIND_EXEC and _exe_name(rest[k + 1]) == "rm":
+            deletes, rest = True, rest[:k]  # target is searched before -exec
+            break
+    target = next((w for w in rest if w != "-delete" and not w.startswith("-")), "")
+    return ["rm", "-rf", target] if deletes and target else None
+
+
+def _aliases(cmd: str) -> list[str]:
+    """Semantic spellings of each segment of ``cmd`` (restrictive only)."""
+    out: list[str] = []
+    norm = _normalize(cmd) or cmd
+    for seg in _split(norm) or [norm]:
+        words = _tokenize(seg)
+        if not words:
+            continue
+        head = _exe_name(words[0])
+        if head in _MULTICALL and len(words) > 1 and not words[1].startswith("-"):
+            words = words[1:]
+            head = _exe_name(words[0])
+        words = [head, *words[1:]]
+        out.append(" ".join(words))
+        if head == "rm":
+            canon = _canonical_rm(words)
+        elif head == "find":
+            canon = _canonical_find(words)
+        else:
+            canon = None
+        if canon:
+            out.append(" ".join(canon))
+        if head in _HERESTRING_SHELLS:
+            out.extend(" ".join(words[k + 1:]) for k, w in enumerate(words[:-1])
+                       if w == "<<<")
+    return [a for a in (_trim(a) for a in out) if a and a != cmd]
+
+
+def _strip_comments(cmd: str) -> str:
+    """Remove unquoted ``#`` comments (a ``#`` starting a word, to end of line)."""
+    out: list[str] = []
+    in_single = in_double = escaped = in_comment = False
+    prev = ""
+    for ch in cmd:
+        if in_comment:
+            if ch != "\n":
+                continue
+            in_comment = False
+        elif escaped:
+            escaped = False
+        elif ch == "\\" and not in_single:
+            escaped = True
+        elif ch == "'" and not in_double:
+            in_single = not in_single
+        elif ch == '"' and not in_single:
+            in_double = not in_double
+        elif ch == "#" and not (in_single or in_double) and \
+                (prev == "" or prev in _GO_SPACE or prev in ";&|()"):
+            in_comment = True
+            prev = ch
+            continue
+        out.append(ch)
+        prev = ch
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------
+# Candidate spellings and components
+# ---------------------------------------------------------------------------
+
+def _component_spellings(cmd: str) -> list[str]:
+    """Spellings of one executed component: raw, normalized, aliases."""
+    norm = _normalize(cmd)
+    return [cmd, *([norm] if norm and norm != cmd else []), *_aliases(cmd)]
+
+
+def _restrictive_spellings(cmd: str, extract: _Extractor, comments: bool = True) -> list[str]:
+    out = [cmd]
+    norm = _normalize(cmd)
+    if norm and norm != cmd:
+        out.append(norm)
+        out.extend(_split(norm))
+    for seg in _split(cmd):
+        out.append(seg)
+        seg_norm = _normalize(seg)
+        if seg_norm and seg_norm != seg:
+            out.append(seg_norm)
+    bodies = list(extract(cmd))
+    for seg in _split(cmd):
+        bodies.extend(extract(seg))
+    for body in _dedupe(bodies):
+        out.extend(_component_spellings(body))
+    out.extend(_aliases(cmd))
+    if comments:
+        stripped = _trim(_strip_comments(cmd))
+        if stripped and stripped != _trim(cmd):
+            out.extend(_restrictive_spellings(stripped, extract, comments=False))
+    return out
+
+
+def command_spellings(command: str) -> tuple[str, ...]:
+    """All candidate spellings for RESTRICTIVE matching (spec §5).
+
+    Shape: non-empty tuple of distinct strings; ``command`` itself is always
+    element 0 (even when empty or over the size limit, where it is the only
+    element).  Order: raw; normalized; segments of the normalized form; each
+    raw segment and its normalization; each substitution body with its
+    normalization and aliases; aliases of the whole command; the same again
+    for the comment-stripped command; finally every spelling whose head
+    lower-cases differently, head lower-cased.
+    """
+    if not _trim(command) or _too_long(command):
+        return (command,)
+    base = _dedupe(_restrictive_spellings(command, _Extractor()))
+    return tuple(_dedupe([*base, *(_fold_head(s) for s in base)]))
+
+
+class _GrantAnalysis:
+    """Engine ``analyzeGrantCommand``: normalized form and components."""
+
+    def __init__(self, command: str) -> None:
+        extract = _Extractor()
+        self.normalized = _normalize(command) or command
+        segments = _split(self.normalized)
+        bodies = extract(command)
+        self.truncated = extract.truncated
+        self.composite = len(segments) > 1 or bool(bodies)
+        if not self.composite:
+            only = _trim(self.normalized)
+            self.components = [only] if only else []
+            return
+        comps = list(segments)
+        for body in bodies:
+            comps.extend(_normalize(seg) or seg for seg in _split(body))
+        self.components = _dedupe(c for c in (_trim(c) for c in comps) if c)
+
+
+def command_components(command: str) -> tuple[str, ...]:
+    """What a granting rule must cover, as the engine computes it.
+
+    Shape: ``()`` for a blank command; ``(normalized,)`` for a simple command
+    (``FOO=1 nohup git status`` -> ``("git status",)``; when normalization
+    leaves nothing, the trimmed raw command); otherwise every segment of the
+    normalized command (split on ``&&`` ``||`` ``&`` ``|`` ``;`` newline,
+    respecting quotes) followed by the normalized segments of every
+    ``$(...)``/backtick/``eval``/``<(...)`` body, de-duplicated in order.
+    A command over the size limit yields its raw segments only.
+    """
+    if not _trim(command):
+        return ()
+    if _too_long(command):
+        return tuple(_split(command))
+    return tuple(_GrantAnalysis(command).components)
+
+
+def is_composite(command: str) -> bool:
+    """True when ``command`` has several segments or any substitution body."""
+    if not _trim(command):
+        return False
+    if _too_long(command):
+        return len(_split(command)) > 1
+    return _GrantAnalysis(command).composite
+
+
+# ---------------------------------------------------------------------------
+# Rule predicate
+# ---------------------------------------------------------------------------
+
+def _contains_folded(text: str, needles: Sequence[str]) -> bool:
+    low = _lower(text)
+    return any(_lower(n) in low for n in needles)
+
+
+def _restrictive(command: str, matches: Matcher | None, contains: Sequence[str],
+                 excludes: Matcher | None) -> bool:
+    def positive(spellings: Sequence[str], text: str) -> bool:
+        return (matches is not None and any(matches(s) for s in spellings)) \
+            or _contains_folded(text, contains)
+
+    def fold(spellings: Sequence[str]) -> list[str]:
+        return _dedupe([*spellings, *(_fold_head(s) for s in spellings)])
+
+    # command_contains is tested on the raw command only (lower-cased).
+    if not positive(command_spellings(command), command):
+        return False
+    if excludes is None:
+        return True
+
+    def excluded(component: str) -> bool:
+        norm = _normalize(component)
+        return excludes(component) or (norm != component and excludes(norm))
+
+    analysis = _GrantAnalysis(command)
+    components = analysis.components if analysis.composite else [command]
+    hit = False
+    for comp in components:
+        if positive(fold(_component_spellings(comp)), comp):
+            hit = True
+            if not excluded(comp):
+                return True
+    # All matching components excluded -> no match; no attributable
+    # component -> the whole-command match stands, exclusions ignored.
+    return not hit
+
+
+def _granting(command: str, matches: Matcher | None, contains: Sequence[str],
+              excludes: Matcher | None, composite_matches: Matcher | None) -> bool:
+    analysis = _GrantAnalysis(command)
+    if analysis.truncated:
+        return False
+    granted = False
+    if analysis.composite and composite_matches is not None:
+        granted = composite_matches(command) or (
+            analysis.normalized != command and composite_matches(analysis.normalized))
+    if not granted:
+        if not analysis.components:
+            return False
+        for comp in analysis.components:
+            ok = (matches is not None and matches(comp)) or \
+                any(n and n in comp for n in contains)  # case-sensitive here
+            if not ok:
+                return False
+    if excludes is not None:
+        spellings = [command, analysis.normalized, *analysis.components]
+        if any(excludes(s) for s in _dedupe(spellings)):
+            return False
+    return True
+
+
+def command_matches(command: str, *, granting: bool, matches: Matcher | None,
+                    contains: Sequence[str], excludes: Matcher | None,
+                    composite_matches: Matcher | None = None) -> bool:
+    """Whether a rule's command predicate (command_matches / command_contains
+    / command_not_matches) holds for ``command``.
+
+    ``matches(s)``: any command_matches glob matches ``s`` (None: field
+    absent).  ``contains``: command_contains needles.  ``excludes(s)``: any
+    command_not_matches glob matches ``s`` (None: field absent).
+    ``composite_matches(s)``: optional; any command_matches glob that is
+    itself composite (``is_composite(glob)``) matches ``s``.
+
+    * Blank command: False (a missing field fails its condition).
+    * No command_matches and no command_contains: the engine never evaluates
+      command_not_matches on this path, so the predicate is vacuously True;
+      such a rule fires only through its other positive fields, and a rule
+      whose only field is command_not_matches never fires.
+    * Over 8192 bytes: True if restrictive, False if granting (fail closed;
+      the engine denies the call before any rule).
+    * Restrictive (``granting=False``): positive when ``matches`` accepts
+      any of ``command_spellings(command)`` or a needle occurs in the raw
+      command, case-insensitively.  Then, if there are exclusions: a component
+      (the raw command if not composite, else each of
+      ``command_components``) *matches* when ``matches`` accepts its raw,
+      normalized or alias spelling (head-folded too) or a needle occurs in it
+      case-insensitively, and is *excluded* when ``excludes`` accepts its raw
+      or normalized spelling (exact case).  The rule holds if some matching
+      component is not excluded; fails if every matching component is
+      excluded; and holds if no component matches on its own (the positive
+      match spans operators, so exclusions cannot weaken it).
+    * Granting (``granting=True``): holds when ``composite_matches`` accepts
+      the raw or normalized composite command, or every component of
+      ``command_components`` is accepted by ``matches`` or contains a needle
+      case-SENSITIVELY; then any exclusion matching the raw command, its
+      normalized form or any component removes the grant.  Substitution
+      nesting beyond ``MAX_NESTING`` never grants.
+    """
+    if not _trim(command):
+        return False
+    if matches is None and not contains:
+        return True
+    if _too_long(command):
+        return not granting
+    if granting:
+        return _granting(command, matches, contains, excludes, composite_matches)
+    return _restrictive(command, matches, contains, excludes)
+
+
+# ---------------------------------------------------------------------------
+# Environment assignments
+# ---------------------------------------------------------------------------
+
+def _names_in(words: list[str]) -> list[str]:
+    names = []
+    for w in words:
+        if not _is_assignment(w):
+            break
+        names.append(w[:w.index("=")])
+    if not words:
+        return names
+    head = _base(words[0])
+    if head == "env":
+        skip = False
+        for w in words[1:]:
+            if skip:
+                skip = False
+            elif w in ("-u", "--unset"):
+                skip = True
+            elif w == "--" or w.startswith("-"):
+                continue
+            elif _is_assignment(w):
+                names.append(w[:w.index("=")])
+            else:
+                break
+    elif head in ("export", "declare", "typeset"):
+        names.extend(w[:w.index("=")] for w in words[1:]
+                     if not w.startswith("-") and _is_assignment(w))
+    return names
+
+
+def env_assignment_names(command: str) -> tuple[str, ...]:
+    """Names of variables the command assigns (``command_env_assignments``).
+
+    In every segment (and, up to 4 levels down, every shell ``-c`` body and
+    substitution body): leading ``NAME=value`` words; ``env [opts] NAME=v``;
+    ``export|declare|typeset [opts] NAME=v ...`` (a bare ``export NAME``
+    assigns nothing).  Names keep their case; order of first appearance;
+    de-duplicated.  ``()`` for a blank or over-long command.
+    """
+    if not _trim(command) or _too_long(command):
+        return ()
+    extract = _Extractor()
+    names: list[str] = []
+
+    def collect(raw: str, depth: int) -> None:
+        if depth > 4 or not _trim(raw):
+            return
+        for seg in _split(raw) or [raw]:
+            words = _tokenize(seg)
+            names.extend(_names_in(words))
+            inner = _unwrap_shell(words)
+            if inner != words:
+                collect(" ".join(inner), depth + 1)
+        for body in extract(raw):
+            collect(body, depth + 1)
+
+    collect(command, 0)
+    return tuple(_dedupe(names))

@@ -1,0 +1,770 @@
+"""Glob patterns of the Rampart dialect: parsing, limits and matching.
+
+Spec §4 (pattern semantics) and §1 (limits).  The matchers here interpret the
+typed tokens produced by :func:`parse_glob` directly; nothing is translated to
+Python ``re``.  Engine behaviours reproduced here that the spec does not spell
+out are listed in the docstrings of the functions concerned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal as _TypingLiteral
+from typing import Optional, Sequence, Union
+
+from lark import Token, Tree
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+
+from .grammars import PatternError, offset_past_bytes, parser, utf8_len
+
+#: A glob input (command, path, url, domain, agent, session, tool, referenced
+#: tool parameter) longer than this many UTF-8 bytes never matches; the engine
+#: denies such a call outright before evaluating any rule (spec §1).
+MAX_GLOB_INPUT_BYTES = 8192
+#: Longest glob pattern accepted (spec §1).
+MAX_GLOB_PATTERN_BYTES = 1024
+#: Longest pattern containing ``**`` (spec §1).
+MAX_DOUBLESTAR_PATTERN_BYTES = 256
+#: Most ``**`` occurrences (counted left to right without overlap) in a pattern.
+MAX_DOUBLESTARS = 2
+
+GlobFlavor = _TypingLiteral["command", "path", "domain", "nfa", "segment"]
+
+
+# --------------------------------------------------------------------------
+# Typed tokens
+
+
+@dataclass(frozen=True)
+class Literal:
+    """A run of characters matched exactly."""
+
+    text: str
+    offset: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Star:
+    """``*``: any run of characters other than ``/``."""
+
+    offset: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class DoubleStar:
+    """``**``: any run of characters, ``/`` included."""
+
+    offset: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class Question:
+    """``?``: one character other than ``/``."""
+
+    offset: int = field(default=0, compare=False)
+
+
+@dataclass(frozen=True)
+class CharClass:
+    """``[...]`` / ``[^...]``: one character in (or, negated, not in) the
+    inclusive ``ranges`` (pairs of single characters)."""
+
+    negated: bool
+    ranges: tuple[tuple[str, str], ...]
+    offset: int = field(default=0, compare=False)
+
+    def contains(self, char: str) -> bool:
+        """Whether ``char`` is a member, negation applied (no ``/`` rule)."""
+        inside = any(lo <= char <= hi for lo, hi in self.ranges)
+        return inside != self.negated
+
+
+GlobToken = Union[Literal, Star, DoubleStar, Question, CharClass]
+
+
+@dataclass(frozen=True)
+class Glob:
+    """A parsed glob: ``source`` as given, ``tokens`` in order, and the
+    ``flavor`` (grammar start) that parsed it: ``nfa``, ``segment`` or
+    ``domain``."""
+
+    source: str
+    tokens: tuple[GlobToken, ...]
+    flavor: str = "nfa"
+
+
+# --------------------------------------------------------------------------
+# Parsing
+
+
+def _unclosed_class_offset(text: str) -> int:
+    """Offset of the ``[`` whose class is still open at the end of ``text``."""
+    opened = -1
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if opened < 0:
+            if char == "[":
+                opened = index
+                index += 1
+                if index < len(text) and text[index] == "^":
+                    index += 1
+                if index < len(text) and text[index] == "]":
+                    index += 1  # an empty class is reported elsewhere
+                continue
+        elif char == "]":
+            opened = -1
+        index += 1
+    return opened if opened >= 0 else len(text)
+
+
+def _raise_from_lark(error: UnexpectedInput, text: str) -> None:
+    if isinstance(error, UnexpectedCharacters):
+        offset = error.pos_in_stream
+        char = text[offset] if offset < len(text) else ""
+        if char == "-":
+            message = "'-' must be part of a range such as a-z in this class"
+        elif char == "]":
+            message = "empty character class"
+        else:
+            message = f"unexpected {char!r} in character class"
+        raise PatternError(message, offset) from None
+    if isinstance(error, UnexpectedToken):
+        token = error.token
+        if token.type == "$END":
+            raise PatternError("unclosed character class '['", _unclosed_class_offset(text)) from None
+        offset = token.start_pos if token.start_pos is not None else len(text)
+        char = text[offset] if offset < len(text) else ""
+        if token.type == "RBRACKET":
+            raise PatternError("empty character class", offset) from None
+        if char == "-":
+            raise PatternError("'-' must be part of a range such as a-z in this class", offset) from None
+        raise PatternError(f"unexpected {char!r} in character class", offset) from None
+    raise PatternError("malformed glob pattern", len(text)) from None
+
+
+def _member(tree: Tree) -> tuple[str, str, int]:
+    """(lo, hi, offset) of one class member; ``\\x`` (domain flavour) is ``x``."""
+    token: Token = tree.children[0]
+    raw = str(token)
+    offset = token.start_pos or 0
+
+    def one(index: int) -> tuple[str, int]:
+        if raw[index] == "\\" and index + 1 < len(raw):
+            return raw[index + 1], index + 2
+        return raw[index], index + 1
+
+    lo, after = one(0)
+    if tree.data == "member_range":
+        hi, _ = one(after + 1)  # skip the '-'
+        return lo, hi, offset
+    return lo, lo, offset
+
+
+def _tokens_from_tree(tree: Tree, flavor: str) -> tuple[GlobToken, ...]:
+    out: list[GlobToken] = []
+    collapse_stars = flavor in ("segment", "domain")
+    for child in tree.children:
+        kind = child.data
+        token: Token = child.children[0] if child.children else None  # type: ignore[assignment]
+        offset = getattr(child.meta, "start_pos", 0) if not child.meta.empty else 0
+        if kind in ("literal", "dliteral", "escaped"):
+            text = str(token)
+            if kind == "escaped":
+                text = text[1:]
+            if out and isinstance(out[-1], Literal):
+                previous = out.pop()
+                out.append(Literal(previous.text + text, previous.offset))
+            else:
+                out.append(Literal(text, offset))
+        elif kind in ("star", "double_star"):
+            if collapse_stars:
+                # Go's filepath.Match reads a run of stars as one star.
+                if not (out and isinstance(out[-1], Star)):
+                    out.append(Star(offset))
+            elif kind == "star":
+                out.append(Star(offset))
+            else:
+                out.append(DoubleStar(offset))
+        elif kind == "question":
+            out.append(Question(offset))
+        else:  # a class
+            negated = child.children[1] is not None
+            ranges = []
+            for member in child.children[2:-1]:
+                lo, hi, member_offset = _member(member)
+                if lo > hi and flavor == "nfa":
+                    raise PatternError(
+                        f"reversed range {lo}-{hi} in character class (the engine refuses the pattern)",
+                        member_offset,
+                    )
+                ranges.append((lo, hi))
+            out.append(CharClass(negated, tuple(ranges), offset))
+    return tuple(out)
+
+
+@lru_cache(maxsize=4096)
+def _parse(text: str, start: str) -> Glob:
+    try:
+        tree = parser("glob", start).parse(text)
+    except UnexpectedInput as error:
+        _raise_from_lark(error, text)
+        raise  # pragma: no cover - _raise_from_lark always raises
+    return Glob(text, _tokens_from_tree(tree, start), start)
+
+
+def parse_glob(text: str, flavor: GlobFlavor = "command") -> Glob:
+    """Parse a glob pattern into typed tokens (spec §4).
+
+    ``flavor`` selects the class syntax the engine would apply:
+
+    * ``"command"`` (default; every glob field except paths and domains):
+      the path-automaton syntax when the pattern contains ``**``, else the
+      classic single-segment (Go ``filepath.Match``) syntax;
+    * ``"path"`` (path_matches / path_not_matches): always the path-automaton
+      syntax;
+    * ``"domain"``: single-segment syntax with ``\\`` as an escape character
+      (the engine does not rewrite ``\\`` to ``/`` for domains);
+    * ``"nfa"`` / ``"segment"``: a grammar start chosen explicitly.
+
+    Except for ``domain``, ``\\`` is read as ``/`` first; offsets are
+    unchanged by that.  Returns a frozen :class:`Glob`; raises
+    :class:`PatternError` (with the offset inside ``text``) for an unclosed or
+    empty ``[`` class, a bare ``-`` in a single-segment class, or a reversed
+    range in a path-automaton class.  An empty pattern parses (to no tokens);
+    the engine matches nothing with it.
+    """
+    if flavor == "domain":
+        return _parse(text, "domain")
+    normalized = text.replace("\\", "/")
+    if flavor == "path" or flavor == "nfa":
+        start = "nfa"
+    elif flavor == "segment":
+        start = "segment"
+    elif flavor == "command":
+        start = "nfa" if "**" in normalized else "segment"
+    else:
+        raise ValueError(f"unknown glob flavor {flavor!r}")
+    glob = _parse(normalized, start)
+    if normalized != text:
+        glob = Glob(text, glob.tokens, glob.flavor)
+    return glob
+
+
+def check_glob_limits(text: str) -> None:
+    """Apply the load-time glob limits (spec §1) to one pattern.
+
+    Raises :class:`PatternError` when the pattern is longer than
+    ``MAX_GLOB_PATTERN_BYTES`` UTF-8 bytes, when it contains ``**`` and is
+    longer than ``MAX_DOUBLESTAR_PATTERN_BYTES`` bytes, or when it contains
+    more than ``MAX_DOUBLESTARS`` occurrences of ``**`` (counted left to
+    right without overlap, so ``***`` is one).  Checked in that order, on the
+    pattern as written.  The offset is the first character beyond the byte
+    limit, or the start of the first surplus ``**``.
+    """
+    size = utf8_len(text)
+    if size > MAX_GLOB_PATTERN_BYTES:
+        raise PatternError(
+            f"glob pattern is {size} bytes (max {MAX_GLOB_PATTERN_BYTES})",
+            offset_past_bytes(text, MAX_GLOB_PATTERN_BYTES),
+        )
+    count = text.count("**")
+    if count and size > MAX_DOUBLESTAR_PATTERN_BYTES:
+        raise PatternError(
+            f"pattern with ** is {size} bytes (max {MAX_DOUBLESTAR_PATTERN_BYTES})",
+            offset_past_bytes(text, MAX_DOUBLESTAR_PATTERN_BYTES),
+        )
+    if count > MAX_DOUBLESTARS:
+        position = -2
+        for _ in range(MAX_DOUBLESTARS + 1):
+            position = text.find("**", position + 2)
+        raise PatternError(f"pattern has {count} ** occurrences (max {MAX_DOUBLESTARS})", position)
+
+
+# --------------------------------------------------------------------------
+# Interpreters over tokens
+
+# A "unit" consumes exactly one character (literal, ?, class) or is a star.
+_LIT, _ANY, _CLASS, _STAR, _DSTAR = range(5)
+
+
+@lru_cache(maxsize=4096)
+def _units(glob: Glob) -> tuple[tuple, ...]:
+    units: list[tuple] = []
+    for token in glob.tokens:
+        if isinstance(token, Literal):
+            units.extend((_LIT, char) for char in token.text)
+        elif isinstance(token, Question):
+            units.append((_ANY,))
+        elif isinstance(token, CharClass):
+            units.append((_CLASS, token))
+        elif isinstance(token, Star):
+            units.append((_STAR,))
+        else:
+            units.append((_DSTAR,))
+    return tuple(units)
+
+
+def _close(units: Sequence[tuple], states: list[bool]) -> None:
+    for index, unit in enumerate(units):
+        if states[index] and unit[0] in (_STAR, _DSTAR):
+            states[index + 1] = True
+
+
+def _run_automaton(glob: Glob, name: str) -> bool:
+    """Path automaton: ``*``, ``?`` and classes never consume ``/``; ``**``
+    consumes anything.  A set-of-states simulation: O(len(pattern) * len(name))."""
+    units = _units(glob)
+    size = len(units)
+    current = [False] * (size + 1)
+    current[0] = True
+    _close(units, current)
+    for char in name:
+        following = [False] * (size + 1)
+        alive = False
+        for index in range(size):
+            if not current[index]:
+                continue
+            kind = units[index][0]
+            if kind == _DSTAR:
+                following[index] = alive = True
+            elif kind == _STAR:
+                if char != "/":
+                    following[index] = alive = True
+            elif kind == _LIT:
+                if char == units[index][1]:
+                    following[index + 1] = alive = True
+            elif kind == _ANY:
+                if char != "/":
+                    following[index + 1] = alive = True
+            elif char != "/" and units[index][1].contains(char):
+                following[index + 1] = alive = True
+        if not alive:
+            return False
+        _close(units, following)
+        current = following
+    return current[size]
+
+
+def _fixed_at(chunk: Sequence[tuple], name: str, start: int) -> int:
+    """Match a star-free chunk at ``start``; return its end or -1.  Here a
+    class may match ``/`` (Go's filepath.Match does not exclude it)."""
+    if start + len(chunk) > len(name):
+        return -1
+    for step, unit in enumerate(chunk):
+        char = name[start + step]
+        kind = unit[0]
+        if kind == _LIT:
+            if char != unit[1]:
+                return -1
+        elif kind == _ANY:
+            if char == "/":
+                return -1
+        elif not unit[1].contains(char):
+            return -1
+    return start + len(chunk)
+
+
+@lru_cache(maxsize=4096)
+def _chunks(glob: Glob) -> tuple[tuple[bool, tuple[tuple, ...]], ...]:
+    chunks: list[tuple[bool, tuple[tuple, ...]]] = []
+    units = _units(glob)
+    index = 0
+    while index < len(units):
+        starred = False
+        while index < len(units) and units[index][0] in (_STAR, _DSTAR):
+            starred = True
+            index += 1
+        body: list[tuple] = []
+        while index < len(units) and units[index][0] not in (_STAR, _DSTAR):
+            body.append(units[index])
+            index += 1
+        chunks.append((starred, tuple(body)))
+    return tuple(chunks)
+
+
+def _run_segment(glob: Glob, name: str) -> bool:
+    """Classic single-segment glob with the engine's (Go filepath.Match)
+    strategy: the pattern is cut into star-separated chunks; each chunk after
+    a star is placed at the leftmost position reachable without crossing
+    ``/`` and never revisited; the last chunk must end the input.  This
+    equals full backtracking unless a class can match ``/``."""
+    position = 0
+    chunks = _chunks(glob)
+    for number, (starred, body) in enumerate(chunks):
+        last = number == len(chunks) - 1
+        if starred and not body:
+            return "/" not in name[position:]
+        end = _fixed_at(body, name, position)
+        if end >= 0 and (end == len(name) or not last):
+            position = end
+            continue
+        if not starred:
+            return False
+        placed = False
+        skip = position
+        while skip < len(name) and name[skip] != "/":
+            end = _fixed_at(body, name, skip + 1)
+            if end >= 0 and not (last and end != len(name)):
+                position = end
+                placed = True
+                break
+            skip += 1
+        if not placed:
+            return False
+    return position == len(name)
+
+
+# --------------------------------------------------------------------------
+# Public matchers
+
+
+def _bounded(pattern: str, value: str) -> Optional[tuple[str, str]]:
+    """The engine's matcher bounds, then ``\\`` read as ``/`` on both sides."""
+    if pattern == "" or utf8_len(pattern) > MAX_GLOB_PATTERN_BYTES:
+        return None
+    if utf8_len(value) > MAX_GLOB_INPUT_BYTES:
+        return None
+    if "**" in pattern and utf8_len(pattern) > MAX_DOUBLESTAR_PATTERN_BYTES:
+        return None
+    return pattern.replace("\\", "/"), value.replace("\\", "/")
+
+
+def _path_automaton(pattern: str, name: str) -> bool:
+    try:
+        glob = _parse(pattern, "nfa")
+    except PatternError:
+        return False
+    if _run_automaton(glob, name):
+        return True
+    if pattern.startswith("**/"):
+        try:
+            rest = _parse(pattern[3:], "nfa")
+        except PatternError:
+            return False
+        return _run_automaton(rest, name)
+    return False
+
+
+def _substring_chain(pattern: str, name: str) -> bool:
+    position = 0
+    for piece in pattern.split("*"):
+        if not piece:
+            continue
+        found = name.find(piece, position)
+        if found < 0:
+            return False
+        position = found + len(piece)
+    return True
+
+
+def match_command_glob(pattern: str, value: str) -> bool:
+    """The command glob (spec §4, "all other glob fields"), as the engine's
+    MatchGlob applies it, in this order:
+
+    1. an empty pattern, a pattern over the byte limits, or a value over
+       ``MAX_GLOB_INPUT_BYTES`` never matches (not even ``*``);
+    2. ``\\`` becomes ``/`` in pattern and value;
+    3. exactly ``*`` matches everything;
+    4. a pattern containing ``**``: more than two ``**`` never match; else
+       the path automaton (see :func:`match_path_glob`, zero-depth ``**/``
+       included); a malformed class matches nothing;
+    5. a pattern ending in ``*``: matches when the value starts with the
+       pattern minus that ``*``, taken literally (``?``/``[`` included);
+       otherwise fall through;
+    6. a pattern starting with ``*``: the ``*``-separated pieces, taken
+       literally, must occur in order anywhere in the value (both ends
+       unanchored, so ``*cat /etc/shadow`` also matches
+       ``sudo cat /etc/shadow.bak``);
+    7. otherwise the classic single-segment glob (Go filepath.Match
+       semantics, see ``_run_segment``); a malformed pattern matches nothing.
+
+    Case-sensitive.  Never raises.
+    """
+    bounded = _bounded(pattern, value)
+    if bounded is None:
+        return False
+    pattern, value = bounded
+    if pattern == "*":
+        return True
+    if "**" in pattern:
+        if pattern.count("**") > MAX_DOUBLESTARS:
+            return False
+        return _path_automaton(pattern, value)
+    if pattern.endswith("*") and value.startswith(pattern[:-1]):
+        return True
+    if pattern.startswith("*"):
+        return _substring_chain(pattern, value)
+    try:
+        glob = _parse(pattern, "segment")
+    except PatternError:
+        return False
+    return _run_segment(glob, value)
+
+
+def match_path_glob(pattern: str, value: str) -> bool:
+    """The path glob (spec §4, path fields), as the engine's path matcher
+    applies it: the bounds of :func:`match_command_glob` step 1, ``\\`` read
+    as ``/``, more than two ``**`` never match, then the path automaton:
+    ``*``, ``?`` and classes never match ``/`` (a negated class does not
+    either), ``**`` matches anything, the whole value must be consumed.  A
+    pattern starting with ``**/`` is also tried without that prefix (so
+    ``**/.env`` matches ``.env``).  There is no ``*``-matches-all shortcut
+    and no trailing-star rule: ``*`` does not match ``/etc/passwd``.
+
+    Case-sensitive (the engine folds case only on macOS/Windows hosts).
+    The value should already be cleaned (see :func:`path_spellings`).
+    Never raises.
+    """
+    bounded = _bounded(pattern, value)
+    if bounded is None:
+        return False
+    pattern, value = bounded
+    if pattern.count("**") > MAX_DOUBLESTARS:
+        return False
+    return _path_automaton(pattern, value)
+
+
+def match_domain_glob(pattern: str, domain: str) -> bool:
+    """``domain_matches`` (spec §4): pattern and domain are trimmed of
+    surrounding white space, lower-cased and stripped of ONE trailing ``.``;
+    an empty pattern or domain never matches; then the classic glob (Go
+    filepath.Match) where ``*`` spans dots but not ``/``, ``\\`` escapes the
+    next character, and a malformed pattern matches nothing.  No
+    leading/trailing-star rules and no length bounds apply here.  Never raises.
+    """
+    domain = domain.strip().lower()
+    if domain.endswith("."):
+        domain = domain[:-1]
+    pattern = pattern.strip().lower()
+    if pattern.endswith("."):
+        pattern = pattern[:-1]
+    if not domain or not pattern:
+        return False
+    try:
+        glob = _parse(pattern, "domain")
+    except PatternError:
+        return False
+    return _run_segment(glob, domain)
+
+
+def input_too_long(value: str) -> bool:
+    """Whether a glob input exceeds ``MAX_GLOB_INPUT_BYTES`` (the engine then
+    denies the whole call: "exceeds the 8192-byte policy matching limit")."""
+    return utf8_len(value) > MAX_GLOB_INPUT_BYTES
+
+
+# --------------------------------------------------------------------------
+# Paths
+
+
+def clean_path(path: str) -> str:
+    """Lexical cleaning with Go ``filepath.Clean`` rules (Unix): repeated
+    ``/`` collapse, ``.`` elements vanish, ``x/..`` pairs cancel, ``..`` at
+    the root is dropped, a trailing ``/`` goes, and an empty result is ``.``
+    (``/`` when rooted)."""
+    rooted = path.startswith("/")
+    parts: list[str] = []
+    for part in path.split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if parts and parts[-1] != "..":
+                parts.pop()
+            elif not rooted:
+                parts.append("..")
+            continue
+        parts.append(part)
+    body = "/".join(parts)
+    if rooted:
+        return "/" + body
+    return body or "."
+
+
+def _join(directory: str, path: str) -> str:
+    if not directory:
+        return clean_path(path)
+    return clean_path(directory + "/" + path)
+
+
+def path_spellings(path: str, workdir: Optional[str]) -> tuple[str, ...]:
+    """The spellings of a path the engine matches path globs against
+    (spec §4), in the engine's order, without duplicates:
+
+    1. ``\\`` becomes ``/``; the workdir is trimmed of white space and
+       likewise rewritten; a relative path (not starting with ``/``) is
+       joined to a non-empty workdir; the result is cleaned;
+    2. with a non-empty workdir and a relative path, also the cleaned
+       relative spelling itself (so ``secrets/**`` still matches).
+
+    ``~`` is NOT expanded: ``~/.ssh/id_rsa`` is a relative path.  Without a
+    workdir a relative path stays relative (``./x`` becomes ``x``).  An empty
+    path gives ``()``.  Symlink resolution (the engine also tries the
+    resolved target of the longest existing ancestor) depends on the host
+    filesystem and is not modelled.
+    """
+    if path == "":
+        return ()
+    raw = path.replace("\\", "/")
+    directory = (workdir or "").strip().replace("\\", "/")
+    relative = not raw.startswith("/")
+    first = _join(directory, raw) if directory and relative else clean_path(raw)
+    spellings = [first]
+    if directory and relative:
+        second = clean_path(raw)
+        if second not in spellings:
+            spellings.append(second)
+    return tuple(spellings)
+
+
+def match_path_field(pattern: str, path: str, workdir: Optional[str] = None,
+                     require_all: bool = False) -> bool:
+    """One ``path_matches`` pattern against a call's path the way the engine
+    combines spellings: each spelling from :func:`path_spellings`; with a
+    workdir, a relative pattern is also tried joined to the workdir against
+    an absolute spelling, and an absolute pattern against a relative spelling
+    joined to the workdir.  Restrictive rules need one spelling to match
+    (``require_all=False``); granting rules need every spelling to match.
+    Case folding (macOS/Windows hosts) and symlinks are not modelled.
+    """
+    directory = (workdir or "").strip().replace("\\", "/")
+    spellings = path_spellings(path, workdir)
+    if not spellings:
+        return False
+    results = []
+    for spelling in spellings:
+        patterns = [pattern]
+        if directory and spelling.startswith("/") and not pattern.startswith("/"):
+            patterns.append(_join(directory, pattern))
+        values = [spelling]
+        if directory and not spelling.startswith("/") and pattern.startswith("/"):
+            values.append(_join(directory, spelling))
+        results.append(any(match_path_glob(p, v) for p in patterns for v in values))
+    return all(results) if require_all else any(results)
+
+
+# --------------------------------------------------------------------------
+# Domains
+
+_HEX = "0123456789abcdefABCDEF"
+_HOST_OK = set("!$&'()*+,;=:[]<>\"-_.~")
+_USERINFO_OK = set("-._:~!$&'()*+,;=%@")
+
+
+def _alnum(char: str) -> bool:
+    return char.isascii() and char.isalnum()
+
+
+def _escapes_ok(text: str) -> bool:
+    """Every ``%`` is followed by two hex digits (Go's unescape check)."""
+    index = text.find("%")
+    while index >= 0:
+        if index + 2 >= len(text) or text[index + 1] not in _HEX or text[index + 2] not in _HEX:
+            return False
+        index = text.find("%", index + 3)
+    return True
+
+
+def _port_ok(port: str) -> bool:
+    return port == "" or (port.startswith(":") and all(c in "0123456789" for c in port[1:]))
+
+
+def _unescape_host(host: str) -> Optional[str]:
+    out = bytearray()
+    index = 0
+    while index < len(host):
+        char = host[index]
+        if char == "%":
+            if index + 2 >= len(host) or host[index + 1] not in _HEX or host[index + 2] not in _HEX:
+                return None
+            if int(host[index + 1], 16) < 8 and host[index:index + 3] != "%25":
+                return None
+            out.append(int(host[index + 1:index + 3], 16))
+            index += 3
+            continue
+        if ord(char) < 0x80 and not _alnum(char) and char not in _HOST_OK:
+            return None
+        out.extend(char.encode("utf-8", "surrogatepass"))
+        index += 1
+    return out.decode("utf-8", "replace")
+
+
+def _host_of_authority(authority: str) -> Optional[str]:
+    at = authority.rfind("@")
+    if at >= 0:
+        userinfo = authority[:at]
+        if any(not (_alnum(c) or c in _USERINFO_OK) for c in userinfo) or not _escapes_ok(userinfo):
+            return None
+        host = authority[at + 1:]
+    else:
+        host = authority
+    if host.startswith("["):
+        close = host.rfind("]")
+        if close < 0 or not _port_ok(host[close + 1:]):
+            return None
+    else:
+        colon = host.rfind(":")
+        if colon >= 0 and not _port_ok(host[colon:]):
+            return None
+    return _unescape_host(host)
+
+
+def domain_of(url: str) -> Optional[str]:
+    """The host of ``url`` as the engine extracts it for ``domain_matches``
+    (Go ``net/url`` Parse then Hostname), or None when the engine would fall
+    back to the call's ``domain`` parameter.
+
+    A host exists only for ``scheme://authority...`` or ``//authority...``;
+    userinfo and port are dropped, IPv6 brackets removed, percent escapes
+    decoded; case is kept (matching lower-cases later).  None for: no
+    authority (``example.com/x``, ``mailto:a@b``), an empty host, or a URL
+    Go refuses (control characters, bad port, bad ``%`` escape in host,
+    path or fragment, invalid userinfo or host characters, missing scheme
+    before ``:``).
+    """
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
+        return None
+    rest, _, fragment = url.partition("#")
+    if not _escapes_ok(fragment):
+        return None
+    scheme = ""
+    for index, char in enumerate(rest):
+        if char.isascii() and char.isalpha():
+            continue
+        if char.isascii() and (char.isdigit() or char in "+-."):
+            if index == 0:
+                break
+            continue
+        if char == ":":
+            if index == 0:
+                return None
+            scheme, rest = rest[:index], rest[index + 1:]
+        break
+    if rest.endswith("?") and rest.count("?") == 1:
+        rest = rest[:-1]
+    else:
+        rest = rest.partition("?")[0]
+    if not rest.startswith("/"):
+        if scheme:
+            return None
+        head = rest.partition("/")[0]
+        if ":" in head:
+            return None
+    host: Optional[str] = ""
+    if (scheme or not rest.startswith("///")) and rest.startswith("//"):
+        authority, slash, tail = rest[2:].partition("/")
+        host = _host_of_authority(authority)
+        if host is None:
+            return None
+        rest = slash + tail
+    if not _escapes_ok(rest):
+        return None
+    if not host:
+        return None
+    colon = host.rfind(":")
+    if colon >= 0 and _port_ok(host[colon:]):
+        host = host[:colon]
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host or None

@@ -1,0 +1,85 @@
+"""Cached loading of the Lark grammars for the embedded pattern languages.
+
+Grammar files live in ``policyc/grammar/`` inside an installed wheel, or in
+the repository's top-level ``grammar/`` directory in a checkout.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from lark import Lark
+
+import policyc
+
+_STARTS = {
+    "glob": ["nfa", "segment", "domain"],
+    "regex": ["start"],
+    "condition": ["duration", "comparison"],
+}
+
+
+def grammar_dir() -> Path:
+    """Directory holding ``glob.lark``, ``regex.lark`` and ``condition.lark``."""
+    packaged = Path(policyc.__file__).parent / "grammar"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[2] / "grammar"
+
+
+@lru_cache(maxsize=None)
+def _grammar_text(name: str) -> str:
+    return (grammar_dir() / f"{name}.lark").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def parser(name: str, start: str) -> Lark:
+    """Return the LALR parser for rule ``start`` of grammar ``name``
+    (``glob``: nfa/segment/domain; ``regex``: start; ``condition``:
+    duration/comparison), built once per process.
+
+    One parser per start rule: the flavours share rule names but not
+    terminals, and a separate table keeps the contextual lexer from seeing
+    another flavour's terminals.  Raises KeyError for an unknown name or
+    start and FileNotFoundError when the grammar file is missing.
+    """
+    if start not in _STARTS[name]:
+        raise KeyError(start)
+    return Lark(
+        _grammar_text(name),
+        parser="lalr",
+        lexer="contextual",
+        start=start,
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
+
+
+class PatternError(Exception):
+    """A malformed or over-limit pattern.
+
+    ``message`` says what is wrong; ``offset`` is the 0-based character
+    offset inside the pattern text where the problem was found.
+    """
+
+    def __init__(self, message: str, offset: int = 0) -> None:
+        super().__init__(f"{message} (at offset {offset})")
+        self.message = message
+        self.offset = offset
+
+
+def utf8_len(text: str) -> int:
+    """Length of ``text`` in UTF-8 bytes (the unit of the engine's limits)."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def offset_past_bytes(text: str, limit: int) -> int:
+    """Character offset of the first character that ends beyond ``limit``
+    UTF-8 bytes (``len(text)`` if the text fits)."""
+    used = 0
+    for index, char in enumerate(text):
+        used += utf8_len(char)
+        if used > limit:
+            return index
+    return len(text)
