@@ -792,12 +792,23 @@ def command_spellings(command: str) -> tuple[str, ...]:
     element).  Order: raw; normalized; segments of the normalized form; each
     raw segment and its normalization; each substitution body with its
     normalization and aliases; aliases of the whole command; the same again
-    for the comment-stripped command; finally every spelling whose head
-    lower-cases differently, head lower-cased.
+    for the comment-stripped command; every granting component
+    (``command_components``) not already listed; finally every spelling whose
+    head lower-cases differently, head lower-cased.
+
+    Invariant (spec §5, restrictive over-approximates granting): every string
+    a granting rule's ``matches`` is asked about -- each component, and the
+    raw and normalized command -- is a spelling, so a glob that grants a
+    command also matches it restrictively.  The components are added by
+    construction because the restrictive walk alone misses some of them: the
+    trimmed raw command when normalization leaves nothing (``|A=1 ``,
+    ``"" ``), a substitution body's raw or normalized segments
+    (``$(a; B "c")`` -> ``B c``).
     """
     if not _trim(command) or _too_long(command):
         return (command,)
-    base = _dedupe(_restrictive_spellings(command, _Extractor()))
+    base = _dedupe([*_restrictive_spellings(command, _Extractor()),
+                    *_GrantAnalysis(command).components])
     return tuple(_dedupe([*base, *(_fold_head(s) for s in base)]))
 
 

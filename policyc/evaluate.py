@@ -409,6 +409,17 @@ def _decision(best: _Fired, fired: list[_Fired], effect: Effect | None = None) -
     )
 
 
+def _overlong_field(call: ToolCall, fields: _Fields) -> str | None:
+    """The first matched field longer than the glob input limit (spec §1),
+    which denies the whole call."""
+    for name, value in (("agent", call.agent), ("session", call.session), ("tool", call.tool),
+                        ("command", fields.command), ("path", fields.path), ("url", fields.url),
+                        ("domain", fields.domain)):
+        if value and len(value.encode("utf-8", "surrogatepass")) > MAX_GLOB_INPUT_BYTES:
+            return name
+    return None
+
+
 def evaluate(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None = None,
              history: CallHistory | None = None) -> Decision:
     """The request-side decision for ``call`` (spec §2–§5)."""
@@ -417,9 +428,10 @@ def evaluate(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None 
         fields = _Fields.of(call)
     except _Ambiguous as exc:
         return Decision(Effect.DENY, f"ambiguous input ({', '.join(exc.names)}), failing closed")
-    for name, value in (("command", fields.command), ("path", fields.path)):
-        if value is not None and len(value.encode("utf-8", "surrogatepass")) > MAX_GLOB_INPUT_BYTES:
-            return Decision(Effect.DENY, f"{name} longer than {MAX_GLOB_INPUT_BYTES} bytes, failing closed")
+    too_long = _overlong_field(call, fields)
+    if too_long is not None:
+        return Decision(Effect.DENY, f"{too_long} exceeds the {MAX_GLOB_INPUT_BYTES}-byte policy matching "
+                                     "limit; failing closed")
 
     def holds(rule: Rule) -> bool:
         return condition_holds(rule.condition, call, fields, granting=rule.effect is Effect.ALLOW,

@@ -162,16 +162,19 @@ def _schema_error(root: YMap, err: jsonschema.ValidationError) -> list[Diagnosti
     where = list(err.absolute_path)
     node = yaml_source.node_at(root, where)
     context = _context_name(where)
+    subject = context
+    if where and isinstance(where[-1], str):
+        subject = f"`{where[-1]}` in {_context_name(where[:-1])}"
     if err.validator == "additionalProperties" and isinstance(node, YMap):
         known = sorted(err.schema.get("properties", {}))
         return [_unknown_key(node, key, known, context) for key in node.keys() if key not in known]
     if err.validator in ("type", "oneOf"):
         expected = _expected_type(err)
-        return [check("PC008").at(node.span, f"{context}: expected {expected}, found {_kind(err.instance)}")]
+        return [check("PC008").at(node.span, f"{subject}: expected {expected}, found {_kind(err.instance)}")]
     if err.validator == "required":
         missing = err.message.split("'")[1] if "'" in err.message else err.message
         return [check("PC008").at(node.span, f"{context}: missing required key `{missing}`")]
-    return [check("PC008").at(node.span, f"{context}: {err.message}")]
+    return [check("PC008").at(node.span, f"{subject}: {err.message}")]
 
 
 def _unknown_key(mapping: YMap, key: str, known: list[str], context: str) -> Diagnostic:
