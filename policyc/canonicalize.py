@@ -79,7 +79,9 @@ spelling (the engine folds only on macOS/Windows hosts, or via the aliases);
 unquoted ``#`` comments are stripped (spec §5; not found in the engine
 source); ``find ... -exec|-execdir|-ok|-okdir rm`` is rewritten like
 ``-delete`` (spec §5; the engine source handles only ``-delete``);
-substitution bodies are also searched inside each compound segment.
+substitution bodies are also searched inside each compound segment;
+every granting component (``command_components``) is also a spelling, so
+a grant always implies a restrictive match with the same globs.
 Granting matching follows the engine exactly, except that an explicit
 composite pattern (a pattern that is itself compound) can only be honoured
 when the caller passes ``composite_matches`` (see ``command_matches``).
@@ -801,8 +803,8 @@ def command_spellings(command: str) -> tuple[str, ...]:
     raw and normalized command -- is a spelling, so a glob that grants a
     command also matches it restrictively.  The components are added by
     construction because the restrictive walk alone misses some of them: the
-    trimmed raw command when normalization leaves nothing (``|A=1 ``,
-    ``"" ``), a substitution body's raw or normalized segments
+    trimmed raw command when normalization leaves nothing (``|A=1 `` ->
+    ``|A=1``), a substitution body's raw or normalized segments
     (``$(a; B "c")`` -> ``B c``).
     """
     if not _trim(command) or _too_long(command):

@@ -20,6 +20,7 @@ from policyc.canonicalize import (
     _Extractor,
     _normalize,
     _split,
+    _trim,
     command_components,
     command_matches,
     command_spellings,
@@ -424,6 +425,30 @@ def test_granting_fails_when_nesting_is_cut():
                                contains=(), excludes=None)
 
 
+@pytest.mark.parametrize("cmd, mod, rem", [
+    ("|A00000= ", 2, 0),       # normalization empty: component is the trimmed raw
+    (" <0|", 2, 1),            # redirection-only segment, same fallback
+    ("00000<0& ", 2, 0),
+    ("&'\t", 3, 2),
+])
+def test_grant_implies_restrictive_match_regressions(cmd, mod, rem):
+    pred = lambda s: len(s) % mod == rem % mod  # noqa: E731
+    assert command_matches(cmd, granting=True, matches=pred, contains=(), excludes=None)
+    assert command_matches(cmd, granting=False, matches=pred, contains=(), excludes=None)
+
+
+@pytest.mark.parametrize("cmd", [
+    "|A00000= ", "|A=1 ", " <0|", "&'\t",  # normalization empty: trimmed raw
+    "`||'`",                                 # body segment, normalization empty
+    '$(-X\nİf")', '$(a; B "c")',            # normalized body segments
+    '$(` RM|"$;`-delete`)',
+])
+def test_every_granting_component_is_a_restrictive_spelling(cmd):
+    spellings = set(command_spellings(cmd))
+    assert set(command_components(cmd)) <= spellings
+    assert cmd in spellings
+
+
 # ---------------------------------------------------------------------------
 # Environment assignments
 # ---------------------------------------------------------------------------
@@ -483,6 +508,9 @@ def test_a_grant_implies_a_restrictive_match(cmd, mod, rem):
     pred = lambda s: len(s) % mod == rem % mod  # noqa: E731
     if command_matches(cmd, granting=True, matches=pred, contains=(), excludes=None):
         assert command_matches(cmd, granting=False, matches=pred, contains=(), excludes=None)
+    if _trim(cmd) and len(cmd.encode("utf-8", "surrogatepass")) <= MAX_INPUT_BYTES:
+        # Stronger, glob-independent form: whatever a grant tests is a spelling.
+        assert set(command_components(cmd)) <= set(command_spellings(cmd))
 
 
 @settings(max_examples=200, deadline=None)
