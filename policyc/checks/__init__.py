@@ -53,6 +53,7 @@ _CHECKS = [
     Check("PC020", "invalid-agent-depth", E, "agent_depth bounds are not non-negative integers."),
     Check("PC021", "invalid-test-case", E, "A test case is malformed or names a policy file that cannot be read."),
     Check("PC022", "invalid-timestamp", E, "expires_at is not an RFC 3339 timestamp."),
+    Check("PC023", "unsupported-dialect", W, "The file is in a policy dialect policyc does not read yet."),
 ]
 
 REGISTRY: dict[str, Check] = {c.code: c for c in _CHECKS}

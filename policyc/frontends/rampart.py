@@ -128,6 +128,12 @@ def lower(root: YNode | None, path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedF
             root.span, "a policy file must be a mapping at the top level",
             help="start the file with `version: \"1\"` and `policies:`"))
         return out
+    dialect = _other_dialect(root)
+    if dialect is not None:
+        out.diagnostics.append(check("PC023").at(
+            root.span, f"this is {dialect}, not a Rampart policy; policyc does not read that dialect yet, "
+            "so the file was not checked", help="pass only Rampart policy and suite files for now"))
+        return out
     out.diagnostics.extend(_schema_diagnostics(root))
     lowering = _Lowering(path, tier, out.diagnostics)
     out.default = lowering.default_action(root)
@@ -145,6 +151,15 @@ def lower(root: YNode | None, path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedF
         out.policies = ()
     out.diagnostics.sort(key=Diagnostic.sort_key)
     return out
+
+
+def _other_dialect(root: YMap) -> str | None:
+    """Name the dialect of a file that is clearly not Rampart (see
+    ``../shared/spec/other-dialects.md``), else ``None``."""
+    keys = set(root.keys())
+    if "policies" not in keys and {"agent", "permissions"} <= keys:
+        return "an OpenClaw Production Toolkit agent policy"
+    return None
 
 
 # ---------------------------------------------------------------- schema
