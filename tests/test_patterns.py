@@ -24,7 +24,6 @@ from policyc.patterns import (
     duration_ns,
     match_command_glob,
     match_domain_glob,
-    match_path_field,
     match_path_glob,
     nested_quantifier_offset,
     parse_comparison,
@@ -229,24 +228,6 @@ def test_clean_path_go_rules():
     assert clean_path("/..") == "/"
     assert clean_path("a/../..") == ".."
     assert clean_path("") == "."
-
-
-def test_match_path_field_engine_facts():
-    # path traversal is cleaned before matching
-    assert match_path_field("/etc/shadow", "/tmp/../etc/shadow")
-    assert not match_path_field("/etc/shadow", "/etc/passwd")
-    # relative path resolved against the workdir, and the relative spelling kept
-    assert match_path_field("/r/protected/**", "../../protected/c", "/r/w/n")
-    assert match_path_field("secrets/**", "secrets/credential.txt", "/tmp/ws")
-    # a relative pattern is also tried under the workdir for an absolute path
-    assert match_path_field("secrets/**", "/tmp/ws/secrets/x", "/tmp/ws")
-    # granting rules need every spelling to match (the relative spelling is
-    # compared with the uncleaned pattern, the absolute one with the joined,
-    # cleaned pattern)
-    assert match_path_field("**/x", "secrets/x", "/tmp/ws", require_all=True)
-    assert match_path_field("a/../b/*", "b/x", "/w")
-    assert not match_path_field("a/../b/*", "b/x", "/w", require_all=True)
-    assert not match_path_field("/etc/**", "", "/w")
 
 
 # ---------------------------------------------------------------- domains

@@ -1,0 +1,23 @@
+"""Code generation: a :class:`~policyc.ir.PolicySet` to a canonical JSON bundle.
+
+See ``docs/bundle-format.md`` for the format and :mod:`policyc.runtime` for
+the loader and evaluator.
+"""
+
+from .bundle import (
+    BUNDLE_FORMAT,
+    BUNDLE_FORMAT_VERSION,
+    CompileError,
+    canonical_json,
+    compile_policy_set,
+    write_bundle,
+)
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BUNDLE_FORMAT_VERSION",
+    "CompileError",
+    "canonical_json",
+    "compile_policy_set",
+    "write_bundle",
+]
