@@ -114,8 +114,9 @@ def test(paths, fmt, project, verbose):
 
     PATHS are policies with inline `tests:` or suite files (`policy:` plus
     `tests:`), or directories of them (default: the embedded standard policy).
-    Every case is decided by the reference evaluator. Exit 1 when a case fails
-    or a file cannot be loaded.
+    Every case is decided by the reference evaluator and by the compiled
+    bundle runtime; a disagreement between them fails the case. Exit 1 when
+    a case fails or a file cannot be loaded.
     """
     files = expand(list(paths)) if paths else [default_policy()]
     results = [run_file(f, project=project) for f in files]
@@ -241,6 +242,8 @@ def _print_test_text(results: list[FileResult], verbose: bool) -> None:
             line = c.case.span.line if c.case.span else 0
             mark.append(f"{c.path}:{line} {c.case.name}: expected {c.case.expect.value}, got "
                         f"{c.decision.action.value}")
+            if not c.engines_agree:
+                mark.append(f" (engines disagree: bundle decided {c.bundle_decision})")
             if not c.message_ok:
                 mark.append(f" (message {c.decision.message!r} does not match {c.case.expect_message!r})")
             if not c.passed:

@@ -1,4 +1,6 @@
-"""Run policy test cases (spec §6) with the reference evaluator.
+"""Run policy test cases (spec §6) with the reference evaluator and the
+compiled bundle runtime; a case fails when either engine misses the
+expectation or the two engines disagree (a compiler bug).
 
 A file is either a policy with inline ``tests:`` (run against the file's own
 policies) or a suite with ``policy: RELATIVE_PATH`` and ``tests:`` (run
@@ -13,12 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from policyc.codegen.bundle import compile_policy_set
 from policyc.diagnostics.model import Diagnostic
 from policyc.evaluate import Decision, ToolCall, decide
 from policyc.frontends.rampart import LoadedFile, TestCase, load_file
 from policyc.ir import Span, Tier
 from policyc.loader import assemble
 from policyc.patterns import match_path_glob
+from policyc.runtime import load_bundle
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,11 @@ class CaseResult:
     path: str
     case: TestCase
     decision: Decision
+    bundle_decision: dict[str, Any] | None = None  # the runtime's Decision.to_json()
+
+    @property
+    def engines_agree(self) -> bool:
+        return self.bundle_decision is None or self.bundle_decision == self.decision.to_json()
 
     @property
     def action_ok(self) -> bool:
@@ -40,7 +49,7 @@ class CaseResult:
 
     @property
     def passed(self) -> bool:
-        return self.action_ok and self.message_ok
+        return self.action_ok and self.message_ok and self.engines_agree
 
     def to_json(self) -> dict[str, Any]:
         span: Span | None = self.case.span
@@ -54,7 +63,9 @@ class CaseResult:
             "actual": self.decision.action.value,
             "message": self.decision.message,
             "passed": self.passed,
+            "engines_agree": self.engines_agree,
             "decision": self.decision.to_json(),
+            "bundle_decision": self.bundle_decision,
         }
 
 
@@ -88,7 +99,15 @@ def run_file(path: str, *, project: str | None = None) -> FileResult:
     if not all(f.ok for f in files):
         return result
     policy_set = assemble(files)
+    bundle = None
+    if loaded.tests:
+        sources = {}
+        for f in files:
+            with open(f.path, "rb") as fh:
+                sources[f.path] = fh.read()
+        bundle = load_bundle(compile_policy_set(policy_set, sources))
     for case in loaded.tests:
         call = ToolCall.from_mapping(case.call)
-        result.cases.append(CaseResult(path, case, decide(policy_set, call)))
+        result.cases.append(CaseResult(path, case, decide(policy_set, call),
+                                       bundle.decide(case.call).to_json()))
     return result

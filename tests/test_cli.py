@@ -97,3 +97,17 @@ def test_test_command_json_and_failure_exit(tmp_path: Path):
 def test_test_default_policy_passes():
     result = run("test")
     assert result.exit_code == 0, result.output
+
+
+def test_engine_disagreement_fails_a_case():
+    from policyc.evaluate import Decision
+    from policyc.frontends.rampart import TestCase
+    from policyc.ir import Effect
+    from policyc.testing import CaseResult
+
+    case = TestCase("t", {"tool": "exec", "params": {"command": "ls"}}, Effect.DENY, None)
+    reference = Decision(Effect.DENY, "no")
+    agreeing = CaseResult("p.yaml", case, reference, reference.to_json())
+    disagreeing = CaseResult("p.yaml", case, reference, Decision(Effect.ALLOW, "yes").to_json())
+    assert agreeing.passed
+    assert not disagreeing.passed and not disagreeing.engines_agree

@@ -87,7 +87,7 @@ __all__ = [
 ]
 
 #: Largest first-occurrence DFA lowered exactly (states, excluding the accept).
-MAX_DFA_STATES = 48
+MAX_DFA_STATES = 64
 #: Longest expression handed out; beyond it the runtime keeps the direct matcher.
 MAX_EXPRESSION_CHARS = 16384
 
@@ -430,6 +430,7 @@ def _eliminate(edges: dict, start: object, final: object, count: int) -> Node:
     graph: dict = dict(edges)
     graph[(begin, start)] = EPS
     remaining = set(range(count))
+    sizes: dict = {}
     while remaining:
         def weight(q: int) -> int:
             ins = sum(1 for (a, b) in graph if b == q and a != q)
@@ -447,8 +448,29 @@ def _eliminate(edges: dict, start: object, final: object, count: int) -> Node:
             del graph[(q, b)]
         for a, e_in in ins:
             for b, e_out in outs:
-                graph[(a, b)] = alt(graph.get((a, b)), cat(e_in, loop, e_out))
+                edge = alt(graph.get((a, b)), cat(e_in, loop, e_out))
+                if _tree_size(edge, sizes) > MAX_EXPRESSION_CHARS // 4:
+                    raise FallbackRequired("first-occurrence expression too large")
+                graph[(a, b)] = edge
     return graph.get((begin, final))
+
+
+def _tree_size(node: Node, memo: dict) -> int:
+    """Nodes of ``node`` written out as a tree (shared parts counted each
+    time); the rendered text is a few characters per node."""
+    if node is None:
+        return 0
+    key = id(node)
+    if key in memo:
+        return memo[key][0]
+    if node[0] in ("cat", "alt"):
+        size = 1 + sum(_tree_size(p, memo) for p in node[1])
+    elif node[0] == "star":
+        size = 1 + _tree_size(node[1], memo)
+    else:
+        size = 1
+    memo[key] = (size, node)  # keeps ``node`` alive so its id stays unique
+    return size
 
 
 # --------------------------------------------------------------------------
