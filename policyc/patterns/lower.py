@@ -39,20 +39,27 @@ Exactness
     that can match ``/`` and something else (``[^a]``, ``[!-0]``).  The
     non-backtracking language is still regular: the procedure is the
     unambiguous concatenation of prefix-free "first occurrence of chunk C
-    after a ``/``-free run" languages, each built as a small DFA and turned
-    into a regular expression by state elimination (see
-    :func:`_first_occurrence`).  Chunks after the last such class-bearing
-    chunk are lowered as ``[^/]*C`` (greedy placement is then harmless).
+    after a ``/``-free run" languages, each built as a subset DFA, minimized
+    (Moore), and turned into a regular expression by state elimination (see
+    :func:`_first_occurrence`).  This is done for every starred chunk up to
+    the last one holding such a class (earlier plain chunks matter too: their
+    leftmost placement decides where the class chunk may start); later
+    chunks are lowered as ``[^/]*C`` (greedy placement is then harmless).
 
 Fallback
-    :func:`needs_fallback` is True only when an exact expression would be too
-    large (a first-occurrence DFA above ``MAX_DFA_STATES`` states, or an
-    expression above ``MAX_EXPRESSION_CHARS`` characters), and for a
-    ``command_contains`` needle whose lower-cased form contains ``σ``/``ς``
-    (Python's ``str.lower`` maps ``Σ`` to either, depending on the
-    surrounding letters).  :func:`lower_glob` / :func:`lower_substring` raise
-    :class:`FallbackRequired` for those; the runtime then keeps the direct
-    matcher for that one pattern.  No pattern of the shared corpora needs it.
+    :func:`needs_fallback` is True only for (1) a classic-glob pattern
+    (command flavour without ``**`` and not starting with ``*``, or domain
+    flavour) with a class matching ``/`` and some other character in a
+    starred, non-final chunk, whose first-occurrence DFA still has more than
+    ``MAX_DFA_STATES`` states after minimization or whose expression would
+    exceed ``MAX_EXPRESSION_CHARS`` characters (e.g. ``x*?[^a]?[^a]...*c``
+    with eight ``?[^a]``; about 0.06% of random 12-token patterns dense in
+    such classes); (2) a ``command_contains`` needle whose lower-cased form
+    contains ``σ``/``ς`` (``str.lower`` maps ``Σ`` to either, depending on
+    the surrounding letters).  :func:`lower_glob` / :func:`lower_folded` /
+    :func:`lower_substring` raise :class:`FallbackRequired` for those; the
+    runtime then keeps the direct matcher for that one pattern.  No pattern
+    of the shared corpora needs it (they contain no classes at all).
 """
 
 from __future__ import annotations
@@ -86,7 +93,8 @@ __all__ = [
     "normalize_domain",
 ]
 
-#: Largest first-occurrence DFA lowered exactly (states, excluding the accept).
+#: Largest first-occurrence DFA lowered exactly (states after minimization,
+#: excluding the accepting sink).
 MAX_DFA_STATES = 64
 #: Longest expression handed out; beyond it the runtime keeps the direct matcher.
 MAX_EXPRESSION_CHARS = 16384
@@ -314,7 +322,7 @@ def _raw_tree(node: Node, raw: bool) -> Node:
 _NOTHING = "(?s)[^\\x00-\\x{10FFFF}]"
 
 
-def _render(node: tuple, raw: bool) -> tuple[str, int]:
+def _render(node: tuple) -> tuple[str, int]:
     """(text, precedence): 0 alternation, 1 concatenation, 2 atom."""
     kind = node[0]
     if kind == "set":
@@ -324,20 +332,20 @@ def _render(node: tuple, raw: bool) -> tuple[str, int]:
     if kind == "cat":
         out = []
         for part in node[1]:
-            text, prec = _render(part, raw)
+            text, prec = _render(part)
             out.append(text if prec >= 1 else f"(?:{text})")
         return "".join(out), 1
     if kind == "alt":
         optional = EPS in node[1]
-        texts = [_render(p, raw)[0] for p in node[1] if p != EPS]
+        texts = [_render(p)[0] for p in node[1] if p != EPS]
         if optional:
             if len(texts) == 1:
-                inner, prec = _render(next(p for p in node[1] if p != EPS), raw)
+                inner, prec = _render(next(p for p in node[1] if p != EPS))
                 return (inner if prec == 2 else f"(?:{inner})") + "?", 1
             return "(?:" + "|".join(texts) + ")?", 1
         return "|".join(texts), 0
     if kind == "star":
-        text, prec = _render(node[1], raw)
+        text, prec = _render(node[1])
         return (text if prec == 2 else f"(?:{text})") + "*", 1
     raise AssertionError(kind)
 
@@ -346,7 +354,7 @@ def _emit(node: Node, raw: bool) -> Optional[str]:
     node = _raw_tree(node, raw)
     if node is None:
         return None
-    text = "(?s)" + _render(node, raw)[0]
+    text = "(?s)" + _render(node)[0]
     if len(text) > MAX_EXPRESSION_CHARS:
         raise FallbackRequired(f"expression of {len(text)} characters")
     return text
@@ -394,49 +402,84 @@ def _first_occurrence(units: tuple[CharSet, ...]) -> Node:
     size = len(units)
     atoms = _atoms(units)
     start = (frozenset(), False)
-    final = "F"
     states = {start: 0}
     order = [start]
-    edges: dict[tuple[int, object], Node] = {}
+    delta: list[list[object]] = []  # per state, per atom: state, "F" or None (dead)
     index = 0
     while index < len(order):
         alive, slashed = order[index]
-        source = states[order[index]]
         index += 1
+        row: list[object] = []
         for chars, member, is_slash in atoms:
             bases = set(alive) if slashed else set(alive) | {0}
             following = frozenset(k + 1 for k in bases if member[k])
             if size in following:
-                target: object = final
-            else:
-                state = (following, slashed or is_slash)
-                if not following and state[1]:
-                    continue  # dead
-                if state not in states:
-                    if len(states) >= MAX_DFA_STATES:
-                        raise FallbackRequired(f"first-occurrence DFA above {MAX_DFA_STATES} states")
-                    states[state] = len(states)
-                    order.append(state)
-                target = states[state]
-            key = (source, target)
+                row.append("F")
+                continue
+            state = (following, slashed or is_slash)
+            if not following and state[1]:
+                row.append(None)
+                continue
+            if state not in states:
+                if len(states) >= 4 * MAX_DFA_STATES:
+                    raise FallbackRequired(f"first-occurrence DFA above {MAX_DFA_STATES} states")
+                states[state] = len(states)
+                order.append(state)
+            row.append(states[state])
+        delta.append(row)
+    block = _minimize(delta)
+    count = max(block) + 1
+    if count > MAX_DFA_STATES:
+        raise FallbackRequired(f"first-occurrence DFA above {MAX_DFA_STATES} states")
+    edges: dict[tuple[int, object], Node] = {}
+    done = set()
+    for source, row in enumerate(delta):
+        if block[source] in done:
+            continue
+        done.add(block[source])
+        for (chars, _, _), target in zip(atoms, row):
+            if target is None:
+                continue
+            key = (block[source], target if target == "F" else block[target])
             edges[key] = alt(edges.get(key), sym(chars))
-    return _eliminate(edges, 0, final, len(states))
+    return _eliminate(edges, block[0], "F", count)
+
+
+def _minimize(delta: list[list[object]]) -> list[int]:
+    """Moore partition refinement of a DFA whose only accepting state is the
+    sink ``"F"`` (targets: state index, ``"F"`` or None for dead).  Returns
+    the block number of each state, numbered by first appearance."""
+    block = [0] * len(delta)
+    count = 1
+    while True:
+        signatures: dict[tuple, int] = {}
+        refined = []
+        for source, row in enumerate(delta):
+            key = (block[source],) + tuple(t if t is None or t == "F" else block[t] for t in row)
+            refined.append(signatures.setdefault(key, len(signatures)))
+        if len(signatures) == count:
+            return refined
+        block, count = refined, len(signatures)
 
 
 def _eliminate(edges: dict, start: object, final: object, count: int) -> Node:
     """State elimination (Brzozowski-McCluskey) on a GNFA whose edges carry
-    AST nodes; returns the expression for the paths ``start`` -> ``final``."""
+    AST nodes; returns the expression for the paths ``start`` -> ``final``.
+    The next state eliminated is the one whose removal writes the least."""
     begin = "S"
     graph: dict = dict(edges)
     graph[(begin, start)] = EPS
     remaining = set(range(count))
     sizes: dict = {}
-    while remaining:
-        def weight(q: int) -> int:
-            ins = sum(1 for (a, b) in graph if b == q and a != q)
-            outs = sum(1 for (a, b) in graph if a == q and b != q)
-            return ins * outs
 
+    def weight(q: int) -> int:
+        ins = [_tree_size(e, sizes) for (a, b), e in graph.items() if b == q and a != q]
+        outs = [_tree_size(e, sizes) for (a, b), e in graph.items() if a == q and b != q]
+        loop = _tree_size(graph.get((q, q)), sizes)
+        return (sum(ins) * len(outs) + sum(outs) * len(ins) + loop * len(ins) * len(outs)
+                - sum(ins) - sum(outs) - loop)
+
+    while remaining:
         q = min(sorted(remaining), key=weight)
         remaining.discard(q)
         loop = star(graph.pop((q, q), None))
@@ -449,26 +492,27 @@ def _eliminate(edges: dict, start: object, final: object, count: int) -> Node:
         for a, e_in in ins:
             for b, e_out in outs:
                 edge = alt(graph.get((a, b)), cat(e_in, loop, e_out))
-                if _tree_size(edge, sizes) > MAX_EXPRESSION_CHARS // 4:
+                if _tree_size(edge, sizes) > MAX_EXPRESSION_CHARS:
                     raise FallbackRequired("first-occurrence expression too large")
                 graph[(a, b)] = edge
     return graph.get((begin, final))
 
 
 def _tree_size(node: Node, memo: dict) -> int:
-    """Nodes of ``node`` written out as a tree (shared parts counted each
-    time); the rendered text is a few characters per node."""
+    """About the length of ``node`` rendered (shared parts counted each time)."""
     if node is None:
         return 0
     key = id(node)
     if key in memo:
         return memo[key][0]
     if node[0] in ("cat", "alt"):
-        size = 1 + sum(_tree_size(p, memo) for p in node[1])
+        size = len(node[1]) - 1 + 4 + sum(_tree_size(p, memo) for p in node[1])
     elif node[0] == "star":
-        size = 1 + _tree_size(node[1], memo)
+        size = 5 + _tree_size(node[1], memo)
+    elif node[0] == "set":
+        size = len(_render_class(node[1]))
     else:
-        size = 1
+        size = 4
     memo[key] = (size, node)  # keeps ``node`` alive so its id stays unique
     return size
 
