@@ -184,6 +184,20 @@ def test_expressions_carry_dotall_and_escape_re2_syntax():
         assert re2.fullmatch(lower_glob("^a$|b", flavor), "^a$|b")
 
 
+def test_every_ascii_character_is_escaped_safely():
+    for point in range(128):
+        char = chr(point)
+        if char in "*?[\\":
+            continue
+        for flavor in ("command", "path"):
+            assert mismatches("x" + char + "y", flavor, ["x" + char + "y", "xy", "x/y", "xay"]) == [], char
+        # the character inside a class and as a range end
+        if char not in "]-^":
+            assert mismatches("[" + char + "]", "path", [char, "a", "/"]) == [], char
+            assert mismatches("[" + char + "-~]", "command", [char, "a", "/", "\\", "~"]) == [], char
+    assert mismatches("[ -~]", "command", ["\\", "/", "a", "~", "\x7f"]) == []
+
+
 def test_leftmost_placement_is_not_backtracking():
     # a backtracking regex would accept: a at 2, then '/b' for [^z]b, then c
     assert not match_domain_glob("x*a*[^z]b*c", "xaab/bc")
