@@ -4,12 +4,20 @@ runtime: pure standard library (no Lark), so ``policyc.runtime`` can import it.
 * :func:`clean_path`, :func:`path_spellings` — path cleaning and the
   spellings a path field is matched with (spec §4, path fields);
 * :func:`domain_of` — the host of a url as the engine extracts it (spec §2);
-* :func:`normalize_domain` — a domain as ``domain_matches`` compares it.
+* :func:`normalize_domain` — a domain as ``domain_matches`` compares it;
+* :class:`ToolCall`, :class:`Fields`, :func:`param_text` — a call and its
+  aliased fields (spec §2).
 """
 
 from __future__ import annotations
 
-from typing import Optional
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+COMMAND_ALIASES = ("command", "cmd", "input")
+PATH_ALIASES = ("file_path", "path", "file", "filepath", "target")
+URL_ALIASES = ("url", "uri", "href")
 
 
 def clean_path(path: str) -> str:
@@ -199,3 +207,113 @@ def normalize_domain(domain: str) -> str:
     lower-cased, one trailing ``.`` dropped."""
     domain = domain.strip().lower()
     return domain[:-1] if domain.endswith(".") else domain
+
+
+# ---------------------------------------------------------------- tool calls
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A tool call (spec §2). ``params`` and ``input`` map names to values."""
+
+    tool: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+    input: Mapping[str, Any] | None = None
+    agent: str = ""
+    session: str = ""
+    agent_depth: int = 0
+    workdir: str | None = None
+    response: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> ToolCall:
+        """Build a call from its JSON shape ``{"tool", "params", "input"?,
+        "agent"?, "session"?, "agent_depth"?, "workdir"?, "response"?}``.
+
+        Raises ``ValueError`` naming the bad key.
+        """
+        if not isinstance(data, Mapping):
+            raise ValueError("a tool call must be a JSON object")
+        tool = data.get("tool")
+        if not isinstance(tool, str) or not tool:
+            raise ValueError("`tool` must be a non-empty string")
+        params = data.get("params") or {}
+        inp = data.get("input")
+        if not isinstance(params, Mapping):
+            raise ValueError("`params` must be an object")
+        if inp is not None and not isinstance(inp, Mapping):
+            raise ValueError("`input` must be an object")
+        depth = data.get("agent_depth", 0) or 0
+        if not isinstance(depth, int) or isinstance(depth, bool):
+            raise ValueError("`agent_depth` must be an integer")
+        texts = {}
+        for key in ("agent", "session", "workdir", "response"):
+            value = data.get(key)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"`{key}` must be a string")
+            texts[key] = value
+        return cls(tool=tool, params=dict(params), input=dict(inp) if inp is not None else None,
+                   agent=texts["agent"] or "", session=texts["session"] or "", agent_depth=depth,
+                   workdir=texts["workdir"], response=texts["response"])
+
+
+class Ambiguous(Exception):
+    """Two different non-empty values under aliases of one field (spec §2):
+    the call is denied."""
+
+    def __init__(self, names: tuple[str, ...]):
+        super().__init__(names)
+        self.names = names
+
+
+# ----------------------------------------------------------------- fields
+
+
+def _text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return value or None
+    return None
+
+
+def _lookup(call: ToolCall, aliases: tuple[str, ...]) -> str | None:
+    """The value of a field under its aliases (spec §2): params first, then the
+    MCP ``input`` as fallback. Raises :class:`Ambiguous` on two different
+    non-empty values."""
+    for source in (call.params, call.input or {}):
+        values = {name: _text(source.get(name)) for name in aliases}
+        found = {v for v in values.values() if v is not None}
+        if len(found) > 1:
+            raise Ambiguous(tuple(n for n, v in values.items() if v is not None))
+        if found:
+            return found.pop()
+    return None
+
+
+@dataclass(frozen=True)
+class Fields:
+    """The aliased fields of a call (spec §2); :meth:`of` raises :class:`Ambiguous`."""
+
+    command: str | None
+    path: str | None
+    url: str | None
+    domain: str | None
+
+    @classmethod
+    def of(cls, call: ToolCall) -> Fields:
+        command = _lookup(call, COMMAND_ALIASES)
+        path = _lookup(call, PATH_ALIASES)
+        url = _lookup(call, URL_ALIASES)
+        domain = domain_of(url) if url else None
+        if not domain:
+            domain = _text(call.params.get("domain")) or _text((call.input or {}).get("domain"))
+        return cls(command, path, url, domain)
+
+
+def param_text(call: ToolCall, name: str) -> str | None:
+    for source in (call.params, call.input or {}):
+        if name in source and source[name] is not None:
+            value = source[name]
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            return str(value)
+    return None

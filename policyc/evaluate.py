@@ -16,7 +16,7 @@ Entry points:
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Protocol
@@ -24,72 +24,23 @@ from typing import Any, Protocol
 import re2
 
 from policyc import canonicalize
+from policyc.callfields import Ambiguous, Fields, ToolCall, param_text
 from policyc.ir import (
     Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
     Rule, Span, Tier,
 )
-from policyc.patterns import (
-    domain_of, match_command_glob, match_domain_glob, match_path_glob, path_spellings,
-)
+from policyc.patterns import match_command_glob, match_domain_glob, match_path_glob, path_spellings
 
 MAX_GLOB_INPUT_BYTES = 8192  # spec §1: a longer command/path is denied outright
 MAX_RESPONSE_BYTES = 1 << 20  # spec §1: response scanned up to 1 MiB
 PROJECT_PREFIX = "[Project Policy] "
 
-COMMAND_ALIASES = ("command", "cmd", "input")
-PATH_ALIASES = ("file_path", "path", "file", "filepath", "target")
-URL_ALIASES = ("url", "uri", "href")
 
 
 class CallHistory(Protocol):
     """Past calls, for ``call_count`` (spec §1)."""
 
     def count(self, tool: str, window_seconds: float, now: _dt.datetime) -> int: ...
-
-
-@dataclass(frozen=True)
-class ToolCall:
-    """A tool call (spec §2). ``params`` and ``input`` map names to values."""
-
-    tool: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    input: Mapping[str, Any] | None = None
-    agent: str = ""
-    session: str = ""
-    agent_depth: int = 0
-    workdir: str | None = None
-    response: str | None = None
-
-    @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> ToolCall:
-        """Build a call from its JSON shape ``{"tool", "params", "input"?,
-        "agent"?, "session"?, "agent_depth"?, "workdir"?, "response"?}``.
-
-        Raises ``ValueError`` naming the bad key.
-        """
-        if not isinstance(data, Mapping):
-            raise ValueError("a tool call must be a JSON object")
-        tool = data.get("tool")
-        if not isinstance(tool, str) or not tool:
-            raise ValueError("`tool` must be a non-empty string")
-        params = data.get("params") or {}
-        inp = data.get("input")
-        if not isinstance(params, Mapping):
-            raise ValueError("`params` must be an object")
-        if inp is not None and not isinstance(inp, Mapping):
-            raise ValueError("`input` must be an object")
-        depth = data.get("agent_depth", 0) or 0
-        if not isinstance(depth, int) or isinstance(depth, bool):
-            raise ValueError("`agent_depth` must be an integer")
-        texts = {}
-        for key in ("agent", "session", "workdir", "response"):
-            value = data.get(key)
-            if value is not None and not isinstance(value, str):
-                raise ValueError(f"`{key}` must be a string")
-            texts[key] = value
-        return cls(tool=tool, params=dict(params), input=dict(inp) if inp is not None else None,
-                   agent=texts["agent"] or "", session=texts["session"] or "", agent_depth=depth,
-                   workdir=texts["workdir"], response=texts["response"])
 
 
 @dataclass(frozen=True)
@@ -128,63 +79,6 @@ class Decision:
             "rule": self.rule.to_json() if self.rule else None,
             "project": self.project,
         }
-
-
-class _Ambiguous(Exception):
-    def __init__(self, names: tuple[str, ...]):
-        super().__init__(names)
-        self.names = names
-
-
-# ----------------------------------------------------------------- fields
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value or None
-    return None
-
-
-def _lookup(call: ToolCall, aliases: tuple[str, ...]) -> str | None:
-    """The value of a field under its aliases (spec §2): params first, then the
-    MCP ``input`` as fallback. Raises :class:`_Ambiguous` on two different
-    non-empty values."""
-    for source in (call.params, call.input or {}):
-        values = {name: _text(source.get(name)) for name in aliases}
-        found = {v for v in values.values() if v is not None}
-        if len(found) > 1:
-            raise _Ambiguous(tuple(n for n, v in values.items() if v is not None))
-        if found:
-            return found.pop()
-    return None
-
-
-@dataclass(frozen=True)
-class _Fields:
-    command: str | None
-    path: str | None
-    url: str | None
-    domain: str | None
-
-    @classmethod
-    def of(cls, call: ToolCall) -> _Fields:
-        command = _lookup(call, COMMAND_ALIASES)
-        path = _lookup(call, PATH_ALIASES)
-        url = _lookup(call, URL_ALIASES)
-        domain = domain_of(url) if url else None
-        if not domain:
-            domain = _text(call.params.get("domain")) or _text((call.input or {}).get("domain"))
-        return cls(command, path, url, domain)
-
-
-def _param(call: ToolCall, name: str) -> str | None:
-    for source in (call.params, call.input or {}):
-        if name in source and source[name] is not None:
-            value = source[name]
-            if isinstance(value, bool):
-                return "true" if value else "false"
-            return str(value)
-    return None
 
 
 # --------------------------------------------------------------- matching
@@ -240,7 +134,7 @@ def _path_holds(pred: FieldPredicate, path: str, workdir: str | None, granting: 
     return not any(excluded) if granting else not all(excluded)
 
 
-def _predicate_holds(pred: FieldPredicate, call: ToolCall, fields: _Fields, granting: bool) -> bool:
+def _predicate_holds(pred: FieldPredicate, call: ToolCall, fields: Fields, granting: bool) -> bool:
     """One positive field predicate (it has patterns); a missing field is false."""
     if pred.field is Field.COMMAND:
         return fields.command is not None and _command_holds(pred, fields.command, granting)
@@ -256,7 +150,7 @@ def _predicate_holds(pred: FieldPredicate, call: ToolCall, fields: _Fields, gran
     return _any_glob(pred.patterns, value) and not _any_glob(pred.exclusions, value)
 
 
-def condition_holds(cond: Condition, call: ToolCall, fields: _Fields | None = None, *,
+def condition_holds(cond: Condition, call: ToolCall, fields: Fields | None = None, *,
                     granting: bool = False, history: CallHistory | None = None,
                     now: _dt.datetime | None = None) -> bool:
     """Request-side truth of a condition (spec §1, §3.2).
@@ -268,7 +162,7 @@ def condition_holds(cond: Condition, call: ToolCall, fields: _Fields | None = No
     """
     if cond.catch_all or _is_empty(cond):
         return True
-    fields = fields or _Fields.of(call)
+    fields = fields or Fields.of(call)
     positive = False
     for pred in cond.predicates:
         if pred.field is Field.RESPONSE:
@@ -305,7 +199,7 @@ def _is_empty(cond: Condition) -> bool:
 
 
 def _param_holds(pred: FieldPredicate, call: ToolCall) -> bool:
-    value = _param(call, pred.param or "")
+    value = param_text(call, pred.param or "")
     if value is None:
         return False
     return any(match_command_glob(p.source.lower(), value.lower()) for p in pred.patterns)
@@ -409,7 +303,7 @@ def _decision(best: _Fired, fired: list[_Fired], effect: Effect | None = None) -
     )
 
 
-def _overlong_field(call: ToolCall, fields: _Fields) -> str | None:
+def _overlong_field(call: ToolCall, fields: Fields) -> str | None:
     """The first matched field longer than the glob input limit (spec §1),
     which denies the whole call."""
     for name, value in (("agent", call.agent), ("session", call.session), ("tool", call.tool),
@@ -425,8 +319,8 @@ def evaluate(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None 
     """The request-side decision for ``call`` (spec §2–§5)."""
     now = now or _now()
     try:
-        fields = _Fields.of(call)
-    except _Ambiguous as exc:
+        fields = Fields.of(call)
+    except Ambiguous as exc:
         return Decision(Effect.DENY, f"ambiguous input ({', '.join(exc.names)}), failing closed")
     too_long = _overlong_field(call, fields)
     if too_long is not None:

@@ -5,6 +5,8 @@ durations and numeric comparisons: Lark grammars in ``grammar/``, typed
 objects, limits, and reference matchers that interpret glob tokens directly.
 """
 
+from policyc.callfields import clean_path, domain_of, path_spellings
+
 from .duration import duration_ns, parse_comparison, parse_duration
 from .glob import (
     MAX_DOUBLESTAR_PATTERN_BYTES,
@@ -19,14 +21,11 @@ from .glob import (
     Question,
     Star,
     check_glob_limits,
-    clean_path,
-    domain_of,
     input_too_long,
     match_command_glob,
     match_domain_glob,
     match_path_glob,
     parse_glob,
-    path_spellings,
 )
 from .grammars import PatternError
 from .regex import MAX_REGEX_BYTES, nested_quantifier_offset, parse_regex, validate_regex

@@ -16,8 +16,6 @@ from typing import Optional, Sequence, Union
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from policyc.callfields import clean_path, domain_of, path_spellings  # noqa: F401 (re-exported)
-
 from .grammars import PatternError, offset_past_bytes, parser, utf8_len
 
 #: A glob input (command, path, url, domain, agent, session, tool, referenced

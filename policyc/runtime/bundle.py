@@ -39,7 +39,7 @@ from typing import Any, Protocol
 import re2
 
 from policyc import canonicalize
-from policyc.callfields import domain_of, normalize_domain, path_spellings
+from policyc.callfields import Ambiguous, Fields, ToolCall, normalize_domain, param_text, path_spellings
 
 BUNDLE_FORMAT = "policyc-bundle"
 BUNDLE_FORMAT_VERSION = 1
@@ -48,9 +48,6 @@ MAX_GLOB_INPUT_BYTES = 8192  # spec §1: a longer glob input never matches
 MAX_RESPONSE_BYTES = 1 << 20  # spec §1: response scanned up to 1 MiB
 PROJECT_PREFIX = "[Project Policy] "
 
-COMMAND_ALIASES = ("command", "cmd", "input")
-PATH_ALIASES = ("file_path", "path", "file", "filepath", "target")
-URL_ALIASES = ("url", "uri", "href")
 
 _RANK = {"allow": 0, "watch": 1, "ask": 2, "webhook": 3, "deny": 4}
 _TABLES = ("agent", "command", "command_substring", "domain", "env_assignment", "param", "path",
@@ -116,98 +113,13 @@ class Decision:
 # ---------------------------------------------------------------- tool calls
 
 
-@dataclass(frozen=True)
-class _Call:
-    tool: str
-    params: Mapping[str, Any]
-    input: Mapping[str, Any] | None
-    agent: str
-    session: str
-    agent_depth: int
-    workdir: str | None
-    response: str | None
-
-
-def _parse_call(data: Mapping[str, Any]) -> _Call:
-    """The call's JSON shape, validated as ``ToolCall.from_mapping`` does.
-    Raises ``ValueError`` naming the bad key."""
-    if isinstance(data, _Call):
-        return data
-    if not isinstance(data, Mapping):
-        raise ValueError("a tool call must be a JSON object")
-    tool = data.get("tool")
-    if not isinstance(tool, str) or not tool:
-        raise ValueError("`tool` must be a non-empty string")
-    params = data.get("params") or {}
-    inp = data.get("input")
-    if not isinstance(params, Mapping):
-        raise ValueError("`params` must be an object")
-    if inp is not None and not isinstance(inp, Mapping):
-        raise ValueError("`input` must be an object")
-    depth = data.get("agent_depth", 0) or 0
-    if not isinstance(depth, int) or isinstance(depth, bool):
-        raise ValueError("`agent_depth` must be an integer")
-    texts = {}
-    for key in ("agent", "session", "workdir", "response"):
-        value = data.get(key)
-        if value is not None and not isinstance(value, str):
-            raise ValueError(f"`{key}` must be a string")
-        texts[key] = value
-    return _Call(tool, dict(params), dict(inp) if inp is not None else None, texts["agent"] or "",
-                 texts["session"] or "", depth, texts["workdir"], texts["response"])
-
-
-class _Ambiguous(Exception):
-    def __init__(self, names: tuple[str, ...]):
-        super().__init__(names)
-        self.names = names
-
-
-def _text(value: Any) -> str | None:
-    return (value or None) if isinstance(value, str) else None
-
-
-def _lookup(call: _Call, aliases: tuple[str, ...]) -> str | None:
-    for source in (call.params, call.input or {}):
-        values = {name: _text(source.get(name)) for name in aliases}
-        found = {v for v in values.values() if v is not None}
-        if len(found) > 1:
-            raise _Ambiguous(tuple(n for n, v in values.items() if v is not None))
-        if found:
-            return found.pop()
-    return None
-
-
-def _param(call: _Call, name: str) -> str | None:
-    for source in (call.params, call.input or {}):
-        if name in source and source[name] is not None:
-            value = source[name]
-            if isinstance(value, bool):
-                return "true" if value else "false"
-            return str(value)
-    return None
+def _parse_call(data: Mapping[str, Any] | ToolCall) -> ToolCall:
+    """The call's JSON shape (:meth:`ToolCall.from_mapping`); raises ``ValueError``."""
+    return data if isinstance(data, ToolCall) else ToolCall.from_mapping(data)
 
 
 def _utf8_len(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
-
-
-@dataclass(frozen=True)
-class _Fields:
-    command: str | None
-    path: str | None
-    url: str | None
-    domain: str | None
-
-    @classmethod
-    def of(cls, call: _Call) -> _Fields:
-        command = _lookup(call, COMMAND_ALIASES)
-        path = _lookup(call, PATH_ALIASES)
-        url = _lookup(call, URL_ALIASES)
-        domain = domain_of(url) if url else None
-        if not domain:
-            domain = _text(call.params.get("domain")) or _text((call.input or {}).get("domain"))
-        return cls(command, path, url, domain)
 
 
 # ------------------------------------------------------------------ matching
@@ -500,7 +412,7 @@ class Bundle:
         excluded = [self._path_match(pred.exclusions, s, scan) for s in spellings]
         return not any(excluded) if granting else not all(excluded)
 
-    def _predicate_holds(self, pred: _Pred, call: _Call, fields: _Fields, granting: bool, scan: _Scan) -> bool:
+    def _predicate_holds(self, pred: _Pred, call: ToolCall, fields: Fields, granting: bool, scan: _Scan) -> bool:
         field = pred.field
         if field == "command":
             return fields.command is not None and self._command_holds(pred, fields.command, granting, scan)
@@ -522,13 +434,13 @@ class Bundle:
             hits = scan.glob(field, value)
         return not pred.patterns.isdisjoint(hits) and pred.exclusions.isdisjoint(hits)
 
-    def _param_holds(self, name: str, ids: frozenset[int], call: _Call, scan: _Scan) -> bool:
-        value = _param(call, name)
+    def _param_holds(self, name: str, ids: frozenset[int], call: ToolCall, scan: _Scan) -> bool:
+        value = param_text(call, name)
         if value is None:
             return False
         return not ids.isdisjoint(scan.glob("param", value.lower()))
 
-    def _condition_holds(self, rule: _Rule, call: _Call, fields: _Fields, scan: _Scan,
+    def _condition_holds(self, rule: _Rule, call: ToolCall, fields: Fields, scan: _Scan,
                          history: CallHistory | None, now: _dt.datetime) -> bool:
         cond = rule.cond
         if cond.always:
@@ -573,7 +485,7 @@ class Bundle:
 
     # -- scope and combining
 
-    def _in_scope(self, policy: _Policy, call: _Call, scan: _Scan) -> bool:
+    def _in_scope(self, policy: _Policy, call: ToolCall, scan: _Scan) -> bool:
         if not policy.enabled:
             return False
         if policy.agent is not None and policy.agent not in scan.glob("agent", call.agent):
@@ -582,7 +494,7 @@ class Bundle:
             return False
         return not policy.tools or not policy.tools.isdisjoint(scan.glob("tool", call.tool))
 
-    def _tier_results(self, policies: tuple[_Policy, ...], call: _Call, scan: _Scan,
+    def _tier_results(self, policies: tuple[_Policy, ...], call: ToolCall, scan: _Scan,
                       holds: Callable[[_Rule], bool], now: _dt.datetime) -> list[_Fired]:
         out = []
         for policy in policies:
@@ -621,10 +533,10 @@ class Bundle:
         Raises ``ValueError`` for a malformed call."""
         return self._evaluate(_parse_call(call), now or _now(), history)
 
-    def _evaluate(self, call: _Call, now: _dt.datetime, history: CallHistory | None) -> Decision:
+    def _evaluate(self, call: ToolCall, now: _dt.datetime, history: CallHistory | None) -> Decision:
         try:
-            fields = _Fields.of(call)
-        except _Ambiguous as exc:
+            fields = Fields.of(call)
+        except Ambiguous as exc:
             return Decision("deny", f"ambiguous input ({', '.join(exc.names)}), failing closed")
         for name, value in (("agent", call.agent), ("session", call.session), ("tool", call.tool),
                             ("command", fields.command), ("path", fields.path), ("url", fields.url),
@@ -657,7 +569,7 @@ class Bundle:
         Raises ``ValueError`` for a malformed call."""
         return self._evaluate_response(_parse_call(call), response, now or _now())
 
-    def _evaluate_response(self, call: _Call, response: str, now: _dt.datetime) -> Decision:
+    def _evaluate_response(self, call: ToolCall, response: str, now: _dt.datetime) -> Decision:
         scan = _Scan(self)
         fired = self._tier_results(self._ordered, call, scan,
                                    lambda r: self._response_holds(r, response, scan), now)
