@@ -103,6 +103,7 @@ import re
 from typing import Callable, Iterable, Sequence
 
 __all__ = [
+    "CommandAnalysis",
     "MAX_INPUT_BYTES",
     "MAX_NESTING",
     "command_components",
@@ -870,60 +871,119 @@ def _contains_folded(text: str, needles: Sequence[str]) -> bool:
     return any(_lower(n) in low for n in needles)
 
 
-def _restrictive(command: str, matches: Matcher | None, contains: Sequence[str],
-                 excludes: Matcher | None) -> bool:
-    def positive(spellings: Sequence[str], text: str) -> bool:
-        return (matches is not None and any(matches(s) for s in spellings)) \
-            or _contains_folded(text, contains)
+class CommandAnalysis:
+    """Everything spec §5 derives from one command string, each part computed
+    at most once: restrictive ``spellings``, the granting analysis
+    (``normalized``, ``components``, ``composite``), per-component spellings,
+    and ``env_names``.  Immutable in meaning (a pure function of
+    ``command``), so a caller may keep one per distinct command string and
+    ask :meth:`matches` for many rules; :func:`command_matches` builds a
+    fresh one per question.
+    """
 
-    def fold(spellings: Sequence[str]) -> list[str]:
-        return _dedupe([*spellings, *(_fold_head(s) for s in spellings)])
+    __slots__ = ("command", "_spellings", "_grant", "_parts", "_env")
 
-    # command_contains is tested on the raw command only (lower-cased).
-    if not positive(command_spellings(command), command):
-        return False
-    if excludes is None:
-        return True
+    def __init__(self, command: str) -> None:
+        self.command = command
+        self._spellings: tuple[str, ...] | None = None
+        self._grant: _GrantAnalysis | None = None
+        self._parts: dict[str, tuple[list[str], str]] = {}
+        self._env: tuple[str, ...] | None = None
 
-    def excluded(component: str) -> bool:
-        norm = _normalize(component)
-        return excludes(component) or (norm != component and excludes(norm))
+    @property
+    def spellings(self) -> tuple[str, ...]:
+        """``command_spellings(command)``."""
+        if self._spellings is None:
+            self._spellings = command_spellings(self.command)
+        return self._spellings
 
-    analysis = _GrantAnalysis(command)
-    components = analysis.components if analysis.composite else [command]
-    hit = False
-    for comp in components:
-        if positive(fold(_component_spellings(comp)), comp):
-            hit = True
-            if not excluded(comp):
-                return True
-    # All matching components excluded -> no match; no attributable
-    # component -> the whole-command match stands, exclusions ignored.
-    return not hit
+    @property
+    def env_names(self) -> tuple[str, ...]:
+        """``env_assignment_names(command)``."""
+        if self._env is None:
+            self._env = env_assignment_names(self.command)
+        return self._env
 
+    def _grant_analysis(self) -> _GrantAnalysis:
+        if self._grant is None:
+            self._grant = _GrantAnalysis(self.command)
+        return self._grant
 
-def _granting(command: str, matches: Matcher | None, contains: Sequence[str],
-              excludes: Matcher | None, composite_matches: Matcher | None) -> bool:
-    analysis = _GrantAnalysis(command)
-    if analysis.truncated:
-        return False
-    granted = False
-    if analysis.composite and composite_matches is not None:
-        granted = composite_matches(command) or (
-            analysis.normalized != command and composite_matches(analysis.normalized))
-    if not granted:
-        if not analysis.components:
+    def _component(self, comp: str) -> tuple[list[str], str]:
+        """(head-folded spellings of one component, its normalization)."""
+        part = self._parts.get(comp)
+        if part is None:
+            spellings = _component_spellings(comp)
+            part = self._parts[comp] = (_dedupe([*spellings, *(_fold_head(s) for s in spellings)]),
+                                        _normalize(comp))
+        return part
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        """``command_components(command)`` for a command within the size
+        limit: what a granting rule must cover."""
+        return tuple(self._grant_analysis().components) if _trim(self.command) else ()
+
+    def matches(self, *, granting: bool, matches: Matcher | None, contains: Sequence[str],
+                excludes: Matcher | None, composite_matches: Matcher | None = None) -> bool:
+        """As :func:`command_matches` for this command."""
+        command = self.command
+        if not _trim(command):
             return False
-        for comp in analysis.components:
-            ok = (matches is not None and matches(comp)) or \
-                any(n and n in comp for n in contains)  # case-sensitive here
-            if not ok:
+        if matches is None and not contains:
+            return True
+        if _too_long(command):
+            return not granting
+        if granting:
+            return self._granting(matches, contains, excludes, composite_matches)
+        return self._restrictive(matches, contains, excludes)
+
+    def _restrictive(self, matches: Matcher | None, contains: Sequence[str], excludes: Matcher | None) -> bool:
+        def positive(spellings: Sequence[str], text: str) -> bool:
+            return (matches is not None and any(matches(s) for s in spellings)) \
+                or _contains_folded(text, contains)
+
+        # command_contains is tested on the raw command only (lower-cased).
+        if not positive(self.spellings, self.command):
+            return False
+        if excludes is None:
+            return True
+        analysis = self._grant_analysis()
+        components = analysis.components if analysis.composite else [self.command]
+        hit = False
+        for comp in components:
+            spellings, norm = self._component(comp)
+            if positive(spellings, comp):
+                hit = True
+                if not (excludes(comp) or (norm != comp and excludes(norm))):
+                    return True
+        # All matching components excluded -> no match; no attributable
+        # component -> the whole-command match stands, exclusions ignored.
+        return not hit
+
+    def _granting(self, matches: Matcher | None, contains: Sequence[str], excludes: Matcher | None,
+                  composite_matches: Matcher | None) -> bool:
+        analysis = self._grant_analysis()
+        if analysis.truncated:
+            return False
+        command = self.command
+        granted = False
+        if analysis.composite and composite_matches is not None:
+            granted = composite_matches(command) or (
+                analysis.normalized != command and composite_matches(analysis.normalized))
+        if not granted:
+            if not analysis.components:
                 return False
-    if excludes is not None:
-        spellings = [command, analysis.normalized, *analysis.components]
-        if any(excludes(s) for s in _dedupe(spellings)):
-            return False
-    return True
+            for comp in analysis.components:
+                ok = (matches is not None and matches(comp)) or \
+                    any(n and n in comp for n in contains)  # case-sensitive here
+                if not ok:
+                    return False
+        if excludes is not None:
+            spellings = [command, analysis.normalized, *analysis.components]
+            if any(excludes(s) for s in _dedupe(spellings)):
+                return False
+        return True
 
 
 def command_matches(command: str, *, granting: bool, matches: Matcher | None,
@@ -963,15 +1023,8 @@ def command_matches(command: str, *, granting: bool, matches: Matcher | None,
       normalized form or any component removes the grant.  Substitution
       nesting beyond ``MAX_NESTING`` never grants.
     """
-    if not _trim(command):
-        return False
-    if matches is None and not contains:
-        return True
-    if _too_long(command):
-        return not granting
-    if granting:
-        return _granting(command, matches, contains, excludes, composite_matches)
-    return _restrictive(command, matches, contains, excludes)
+    return CommandAnalysis(command).matches(granting=granting, matches=matches, contains=contains,
+                                            excludes=excludes, composite_matches=composite_matches)
 
 
 # ---------------------------------------------------------------------------

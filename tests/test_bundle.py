@@ -4,6 +4,8 @@ the stdlib policy's cases, and a hypothesis differential test)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import datetime as _dt
 import json
 import os
@@ -27,7 +29,6 @@ from policyc.loader import assemble
 from policyc.patterns import PatternError, domain_of, parse_glob, path_spellings
 from policyc.patterns.glob import CharClass, DoubleStar, Literal, Question, Star
 from policyc.runtime import BundleError, fail_closed, load_bundle
-from policyc.runtime import bundle as runtime_bundle
 
 from .conftest import CORPORA, REPO, needs_corpora
 
@@ -426,58 +427,83 @@ _GLOBS = {
 }
 
 
+_FIELDS = st.sampled_from(sorted(_GLOBS, key=lambda f: f.value))
+_POOLS = {f: st.lists(st.sampled_from(pool), max_size=3) for f, (_, pool) in _GLOBS.items()}
+_EXCLUSION_POOLS = {f: st.lists(st.sampled_from(pool), max_size=2) for f, (_, pool) in _GLOBS.items()}
+_NEEDLES = st.sampled_from(["rm", "CURL", "| sh"])
+_RESPONSE_PATTERNS = st.lists(st.sampled_from(["AKIA[0-9A-Z]{16}", "(?i)password", "BEGIN", "x+"]), max_size=2)
+_RESPONSE_EXCLUSIONS = st.lists(st.just("EXAMPLE"), max_size=1)
+_PARAMS = st.lists(st.tuples(st.sampled_from(["query", "content", "command"]),
+                             st.sampled_from(["*SECRET*", "true", "4?", "*"])), max_size=1)
+_DEPTHS = st.none() | st.none() | st.builds(DepthRange, st.none() | st.integers(0, 4), st.none() | st.integers(0, 4))
+_COUNTS = st.none() | st.none() | st.none() | st.just(CallCount(3, 60.0))
+_EXPIRIES = st.sampled_from([None, None, "2020-01-01T00:00:00Z", "2030-01-01T00:00:00Z"])
+_EFFECTS = st.sampled_from(list(Effect))
+_TOOLS = st.lists(st.sampled_from(["exec", "read", "fetch", "*", "mcp*"]), max_size=2)
+_AGENTS = st.none() | st.sampled_from([Pattern("claude", CG), Pattern("*", CG), Pattern("sub-*", CG)])
+_SESSIONS = st.none() | st.sampled_from([Pattern("main", CG), Pattern("*", CG)])
+_TIERS = st.sampled_from([Tier.GLOBAL, Tier.GLOBAL, Tier.PROJECT])
+_PRIORITIES = st.integers(1, 200)
+
+
 @st.composite
 def _predicates(draw):
-    field = draw(st.sampled_from(sorted(_GLOBS, key=lambda f: f.value)))
-    language, pool = _GLOBS[field]
-    pats = tuple(Pattern(p, language) for p in draw(st.lists(st.sampled_from(pool), max_size=3)))
+    field = draw(_FIELDS)
+    language, _ = _GLOBS[field]
+    pats = tuple(Pattern(p, language) for p in draw(_POOLS[field]))
     if field is Field.COMMAND and draw(st.booleans()):
-        pats += (Pattern(draw(st.sampled_from(["rm", "CURL", "| sh"])), PatternLanguage.SUBSTRING),)
+        pats += (Pattern(draw(_NEEDLES), PatternLanguage.SUBSTRING),)
     excl = ()
     if field in (Field.COMMAND, Field.PATH, Field.SESSION, Field.URL):
-        excl = tuple(Pattern(p, language) for p in draw(st.lists(st.sampled_from(pool), max_size=2)))
+        excl = tuple(Pattern(p, language) for p in draw(_EXCLUSION_POOLS[field]))
     return FieldPredicate(field, pats, excl)
+
+
+_PREDICATE_LISTS = st.lists(_predicates(), max_size=2)
 
 
 @st.composite
 def _conditions(draw):
-    preds = tuple(draw(st.lists(_predicates(), max_size=2)))
+    preds = tuple(draw(_PREDICATE_LISTS))
     if draw(st.booleans()):
-        preds += (FieldPredicate(Field.RESPONSE, tuple(Pattern(p, PatternLanguage.REGEX) for p in draw(
-            st.lists(st.sampled_from(["AKIA[0-9A-Z]{16}", "(?i)password", "BEGIN", "x+"]), max_size=2))),
-            tuple(Pattern(p, PatternLanguage.REGEX) for p in draw(st.lists(st.sampled_from(["EXAMPLE"]),
-                                                                            max_size=1)))),)
-    params = tuple(FieldPredicate(Field.PARAM, (Pattern(g, CG),), param=name) for name, g in draw(
-        st.lists(st.tuples(st.sampled_from(["query", "content", "command"]),
-                           st.sampled_from(["*SECRET*", "true", "4?", "*"])), max_size=1)))
-    depth = draw(st.none() | st.none() | st.builds(DepthRange, st.none() | st.integers(0, 4),
-                                                   st.none() | st.integers(0, 4)))
-    count = draw(st.none() | st.none() | st.none() | st.just(CallCount(3, 60.0)))
-    return Condition(preds, params, depth, count, catch_all=draw(st.booleans()) and draw(st.booleans()))
+        preds += (FieldPredicate(Field.RESPONSE,
+                                 tuple(Pattern(p, PatternLanguage.REGEX) for p in draw(_RESPONSE_PATTERNS)),
+                                 tuple(Pattern(p, PatternLanguage.REGEX) for p in draw(_RESPONSE_EXCLUSIONS))),)
+    params = tuple(FieldPredicate(Field.PARAM, (Pattern(g, CG),), param=name) for name, g in draw(_PARAMS))
+    catch_all = draw(st.booleans()) and draw(st.booleans())
+    return Condition(preds, params, draw(_DEPTHS), draw(_COUNTS), catch_all=catch_all)
+
+
+_CONDITIONS = _conditions()
 
 
 @st.composite
 def _policies(draw, name):
     rules = tuple(
-        Rule(draw(st.sampled_from(list(Effect))), draw(_conditions()), message=f"{name} r{i}", index=i,
-             expires_at=draw(st.sampled_from([None, None, "2020-01-01T00:00:00Z", "2030-01-01T00:00:00Z"])),
+        Rule(draw(_EFFECTS), draw(_CONDITIONS), message=f"{name} r{i}", index=i, expires_at=draw(_EXPIRIES),
              span=Span(f"{name}.yaml", i + 1, 5))
         for i in range(draw(st.integers(1, 3))))
-    tools = tuple(Pattern(t, CG) for t in draw(st.lists(st.sampled_from(["exec", "read", "fetch", "*", "mcp*"]),
-                                                       max_size=2)))
-    agent = draw(st.none() | st.sampled_from([Pattern("claude", CG), Pattern("*", CG), Pattern("sub-*", CG)]))
-    session = draw(st.none() | st.sampled_from([Pattern("main", CG), Pattern("*", CG)]))
-    return Policy(name, Scope(tools, agent, session), rules, priority=draw(st.integers(1, 200)),
-                  enabled=draw(st.booleans() | st.just(True)),
-                  tier=draw(st.sampled_from([Tier.GLOBAL, Tier.GLOBAL, Tier.PROJECT])))
+    tools = tuple(Pattern(t, CG) for t in draw(_TOOLS))
+    return Policy(name, Scope(tools, draw(_AGENTS), draw(_SESSIONS)), rules, priority=draw(_PRIORITIES),
+                  enabled=draw(st.booleans() | st.just(True)), tier=draw(_TIERS))
+
+
+_POLICIES = [_policies(f"p{i}") for i in range(4)]
 
 
 @st.composite
 def _policy_sets(draw):
     n = draw(st.integers(1, 4))
-    policies = tuple(draw(_policies(f"p{i}")) for i in range(n))
-    return PolicySet(policies, draw(st.sampled_from(list(Effect))),
-                     draw(st.none() | st.sampled_from(list(Effect))))
+    policies = tuple(draw(_POLICIES[i]) for i in range(n))
+    # Copies equal but for name (and maybe priority or tier): the runtime
+    # evaluates equal policies once as a group and must still list, order
+    # and attribute every member as the reference does.
+    for i, original in enumerate(draw(st.lists(st.sampled_from(policies), max_size=3))):
+        policies += (dataclasses.replace(
+            original, name=f"{original.name}-copy{i}",
+            priority=draw(st.sampled_from([original.priority, 1, 100, 200])),
+            tier=draw(st.sampled_from([original.tier, original.tier, Tier.PROJECT]))),)
+    return PolicySet(policies, draw(_EFFECTS), draw(st.none() | _EFFECTS))
 
 
 class _History:
@@ -506,8 +532,10 @@ targeted_calls = st.fixed_dictionaries(
     })
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(_policy_sets(), st.lists(targeted_calls | calls, min_size=1, max_size=5))
+# 700 policy sets x 8-16 calls x 2 (with and without call history): well
+# over 10^4 compared decisions per run, each pair from one warm bundle.
+@settings(max_examples=700, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_policy_sets(), st.lists(targeted_calls | calls, min_size=8, max_size=16))
 def test_bundle_decides_as_the_reference_on_generated_policies(policy_set, generated):
     bundle = load_bundle(_compile(policy_set, {"gen.yaml": b""}))
     for call in generated:

@@ -1,19 +1,26 @@
 """The bundle runtime: load a compiled bundle and decide tool calls.
 
-Imports only ``re2``, the standard library and :mod:`policyc.canonicalize`.
-See :mod:`policyc.runtime.bundle` and ``docs/bundle-format.md``.
+Imports only ``re2``, the standard library, :mod:`policyc.canonicalize` and
+:mod:`policyc.callfields` (no lark, yaml, jsonschema, click or rich), so an
+enforcement hook stays small and fast to start.
+
+* :func:`load_bundle(path_or_bytes) <load_bundle>` -> :class:`Bundle`
+  (raises :class:`BundleError`);
+* :meth:`Bundle.evaluate`, :meth:`Bundle.evaluate_response`,
+  :meth:`Bundle.decide` take a call ``{"tool", "params", "input"?, "agent"?,
+  "session"?, "agent_depth"?, "workdir"?, "response"?}`` and return a
+  :class:`Decision` (``ValueError`` for a malformed call);
+* :func:`fail_closed(path) <fail_closed>`: a decision function that denies
+  whenever the bundle or the call is unusable.
+
+Modules: ``model`` (Decision, RuleRef, BundleError), ``matching`` (RE2 sets
+and memoized per-string facts), ``bundle`` (the decision procedure),
+``load`` (verification). Format: ``docs/bundle-format.md``.
 """
 
-from .bundle import (
-    BUNDLE_FORMAT,
-    BUNDLE_FORMAT_VERSION,
-    Bundle,
-    BundleError,
-    Decision,
-    RuleRef,
-    fail_closed,
-    load_bundle,
-)
+from .bundle import Bundle
+from .load import BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, fail_closed, load_bundle
+from .model import BundleError, Decision, RuleRef
 
 __all__ = [
     "BUNDLE_FORMAT",

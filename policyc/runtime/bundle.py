@@ -1,228 +1,48 @@
-"""Load a compiled bundle and decide tool calls with it (``docs/bundle-format.md``).
+"""A loaded bundle and its decision procedure (``docs/bundle-format.md`` §4).
 
-Imports only ``re2``, the standard library and :mod:`policyc.canonicalize`
-(no lark, yaml, jsonschema, click or rich; not :mod:`policyc.evaluate` nor
-:mod:`policyc.patterns`), so an enforcement hook stays small and fast to
-start. It decides exactly as the reference evaluator (``policyc/evaluate.py``)
-does: same actions, messages, matched policies, deciding rule and project
-flag.
+It decides exactly as the reference evaluator (``policyc/evaluate.py``):
+same actions, messages, matched policies, deciding rule and project flag.
+How it gets there fast:
 
-API:
+* **Interning.** Equal conditions (same JSON, same granting side) get one
+  id; policies whose tier, scope and rules are equal form one *group*
+  evaluated once, whose members differ only in name and source position.
+* **Scope plans.** Which groups are in scope depends only on the call's
+  (tool, agent, session); the plan for each such triple is computed once.
+* **Triggers.** Every condition that can hold on the request side names one
+  positive predicate (its trigger): the condition cannot hold unless one of
+  the trigger's pattern ids matches the field (for ``command_contains``, one
+  of its needles occurs). Per call, one table scan per field and spelling
+  (memoized per string, :mod:`policyc.runtime.matching`) yields the ids
+  that match, an inverted index yields the conditions worth testing, and
+  only those are tested. Conditions without a trigger (only parameters,
+  depth or rate limits) are tested whenever in scope.
+* **First-applicable** then runs only over groups that contain a holding
+  condition, and deny-overrides over the groups that fired.
 
-* :func:`load_bundle(path_or_bytes) <load_bundle>` -> :class:`Bundle`; raises
-  :class:`BundleError` (bad JSON, wrong format or version, digest mismatch,
-  bad structure, pattern that does not compile);
-* :meth:`Bundle.evaluate`, :meth:`Bundle.evaluate_response`,
-  :meth:`Bundle.decide` take a call in the JSON shape
-  ``{"tool", "params", "input"?, "agent"?, "session"?, "agent_depth"?,
-  "workdir"?, "response"?}`` and return a :class:`Decision`; a malformed call
-  raises ``ValueError`` naming the bad key;
-* :func:`fail_closed(path) <fail_closed>` -> a ``Callable[[Mapping], Decision]``
-  that never raises: it denies when the bundle cannot be loaded or the call
-  is malformed.
-
-Speed: every pattern table is compiled into one ``re2.Set`` at load; during
-one evaluation each distinct input string is scanned at most once per table
-and rules resolve by set membership over precomputed id sets.
+The cost of a decision therefore grows with the number of distinct
+conditions a call can reach, not with the number of policies.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import re2
 
-from policyc import canonicalize
-from policyc.callfields import Ambiguous, Fields, ToolCall, normalize_domain, param_text, path_spellings
+from policyc.callfields import Ambiguous, Fields, ToolCall, param_text
 
-BUNDLE_FORMAT = "policyc-bundle"
-BUNDLE_FORMAT_VERSION = 1
+from .matching import EMPTY, MAX_GLOB_INPUT_BYTES, Memo, Table, utf8_len
+from .model import PROJECT_PREFIX, RANK, BundleError, CallHistory, Decision, RuleRef
 
-MAX_GLOB_INPUT_BYTES = 8192  # spec §1: a longer glob input never matches
-MAX_RESPONSE_BYTES = 1 << 20  # spec §1: response scanned up to 1 MiB
-PROJECT_PREFIX = "[Project Policy] "
-
-
-_RANK = {"allow": 0, "watch": 1, "ask": 2, "webhook": 3, "deny": 4}
-_TABLES = ("agent", "command", "command_substring", "domain", "env_assignment", "param", "path",
-           "response", "session", "tool", "url")
-_PAYLOAD_MARK = b',"payload":'
-
-
-class BundleError(Exception):
-    """The bundle cannot be used; the message says why."""
-
-
-class CallHistory(Protocol):
-    """Past calls, for ``call_count``: as ``policyc.evaluate.CallHistory``."""
-
-    def count(self, tool: str, window_seconds: float, now: _dt.datetime) -> int: ...
-
-
-# ------------------------------------------------------------------ decisions
-
-
-@dataclass(frozen=True)
-class RuleRef:
-    """The deciding rule: policy name, 0-based rule index, tier and source
-    position (``path``/``line``/``column``, None when unknown)."""
-
-    policy: str
-    index: int
-    tier: str
-    path: str | None = None
-    line: int | None = None
-    column: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"policy": self.policy, "rule": self.index, "tier": self.tier}
-        if self.path is not None:
-            out.update(path=self.path, line=self.line, column=self.column)
-        return out
-
-
-@dataclass(frozen=True)
-class Decision:
-    """A decision: ``action`` (``allow|watch|ask|webhook|deny``), ``message``,
-    the policies whose rules fired (priority order), the deciding rule and
-    whether it belongs to the project tier. ``to_json()`` gives the same JSON
-    as ``policyc.evaluate.Decision.to_json()``."""
-
-    action: str
-    message: str
-    matched_policies: tuple[str, ...] = ()
-    rule: RuleRef | None = None
-    project: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "action": self.action,
-            "message": self.message,
-            "matched_policies": list(self.matched_policies),
-            "rule": self.rule.to_json() if self.rule else None,
-            "project": self.project,
-        }
-
-
-# ---------------------------------------------------------------- tool calls
-
-
-def _parse_call(data: Mapping[str, Any] | ToolCall) -> ToolCall:
-    """The call's JSON shape (:meth:`ToolCall.from_mapping`); raises ``ValueError``."""
-    return data if isinstance(data, ToolCall) else ToolCall.from_mapping(data)
-
-
-def _utf8_len(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
-
-
-# ------------------------------------------------------------------ matching
-
-_EMPTY: frozenset[int] = frozenset()
-
-
-def _encode(text: str) -> bytes:
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: U+FFFD stands in for each
-        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text).encode("utf-8")
-
-
-class _Matcher:
-    """One compiled table: ``scan(text)`` -> frozenset of the pattern ids whose
-    expression matches (whole input when ``anchored``, else anywhere)."""
-
-    def __init__(self, table: str, exprs: list[str | None], anchored: bool):
-        self.table = table
-        distinct: dict[str, list[int]] = {}
-        for pid, expr in enumerate(exprs):
-            if expr is not None:
-                distinct.setdefault(expr, []).append(pid)
-        self.exprs = list(distinct)
-        self.ids = [frozenset(v) for v in distinct.values()]
-        self.set = None
-        self.regexes: list[Any] = []
-        if not self.exprs:
-            return
-        options = re2.Options()
-        options.log_errors = False
-        for expr in self.exprs:  # name the pattern that does not compile
-            try:
-                re2.compile(expr, options)
-            except re2.error as exc:
-                raise BundleError(f"pattern table {table!r}: expression {expr!r} does not compile: {exc}") \
-                    from None
-        try:
-            rset = re2.Set(re2._Anchor.ANCHOR_BOTH if anchored else re2._Anchor.UNANCHORED, options)
-            for expr in self.exprs:
-                rset.Add(expr)
-            rset.Compile()
-            self.set = rset
-        except re2.error:  # too large for one Set: fall back to one regex each
-            self.regexes = [re2.compile(e, options) for e in self.exprs]
-            self.anchored = anchored
-
-    def scan(self, text: str) -> frozenset[int]:
-        if self.set is not None:
-            hits = self.set.Match(_encode(text))
-            if not hits:
-                return _EMPTY
-            if len(hits) == 1:
-                return self.ids[hits[0]]
-            return frozenset().union(*(self.ids[h] for h in hits))
-        if not self.regexes:
-            return _EMPTY
-        data = _encode(text)
-        out: set[int] = set()
-        for index, regex in enumerate(self.regexes):
-            found = regex.fullmatch(data) if self.anchored else regex.search(data)
-            if found:
-                out |= self.ids[index]
-        return frozenset(out)
-
-
-class _Scan:
-    """The per-evaluation cache: each (table, input) is scanned once."""
-
-    __slots__ = ("bundle", "cache")
-
-    def __init__(self, bundle: Bundle):
-        self.bundle = bundle
-        self.cache: dict[tuple[str, str], frozenset[int]] = {}
-
-    def glob(self, table: str, value: str) -> frozenset[int]:
-        """Command/path-flavour glob table: the 8192-byte bound, then ``\\``
-        read as ``/``."""
-        key = (table, value)
-        hit = self.cache.get(key)
-        if hit is None:
-            if _utf8_len(value) > MAX_GLOB_INPUT_BYTES:
-                hit = _EMPTY
-            else:
-                hit = self.bundle._matchers[table].scan(value.replace("\\", "/"))
-            self.cache[key] = hit
-        return hit
-
-    def folded_path(self, value: str) -> frozenset[int]:
-        return self.glob("path_folded", value.lower())
-
-    def domain(self, value: str) -> frozenset[int]:
-        key = ("domain", value)
-        hit = self.cache.get(key)
-        if hit is None:
-            norm = normalize_domain(value)
-            hit = self.bundle._matchers["domain"].scan(norm) if norm else _EMPTY
-            self.cache[key] = hit
-        return hit
-
-
-# ---------------------------------------------------------- compiled policies
+TABLES = ("agent", "command", "command_substring", "domain", "env_assignment", "param", "path",
+          "response", "session", "tool", "url")
+_PRED_TABLES = {"command": "command", "env_assignment": "env_assignment", "path": "path",
+                "url": "url", "domain": "domain", "session": "session"}
 
 
 @dataclass(frozen=True)
@@ -231,47 +51,74 @@ class _Pred:
     patterns: frozenset[int]
     exclusions: frozenset[int]
     contains: tuple[str, ...] = ()
-    composite: frozenset[int] = _EMPTY
+    needles: frozenset[int] = EMPTY  # ids of `contains` in the command_substring table
+    composite: frozenset[int] = EMPTY
 
 
 @dataclass(frozen=True)
 class _Cond:
+    """One interned condition; ``granting`` is the side it is read on."""
+
     always: bool
+    granting: bool
     predicates: tuple[_Pred, ...]
     any_param: tuple[tuple[str, frozenset[int]], ...]
     depth: tuple[int | None, int | None] | None
     call_count: tuple[int, float, str | None] | None
     response: tuple[frozenset[int], frozenset[int]] | None
 
+    def can_hold(self) -> bool:
+        """False when no request-side call satisfies it (only exclusions,
+        only response patterns)."""
+        return self.always or bool(self.any_param) or self.depth is not None or \
+            self.call_count is not None or any(p.patterns or p.contains for p in self.predicates)
+
+    def trigger(self) -> tuple[tuple[str, frozenset[int]], ...]:
+        """``((table, ids), ...)``: the condition holds only if one of these
+        ids matches the call (``command_substring``: a needle occurs);
+        empty when no predicate can serve."""
+        for p in self.predicates:
+            if p.patterns or p.contains:
+                pairs = ((p.field, p.patterns),) if p.patterns else ()
+                return pairs + ((("command_substring", p.needles),) if p.contains else ())
+        return ()
+
 
 @dataclass(frozen=True)
 class _Rule:
-    index: int
+    cond: int  # interned condition id
     effect: str
     message: str
-    granting: bool
     expires: _dt.datetime | None
-    ref: RuleRef
-    cond: _Cond
 
 
-@dataclass(frozen=True)
-class _Policy:
-    name: str
-    priority: int
-    enabled: bool
+@dataclass
+class _Group:
+    """Policies equal but for name and position: ``refs[m][r]`` is member
+    ``m``'s reference to rule ``r``; ``order``/``response_order`` are the
+    members' positions in the request (global tier, then project) and
+    response (priority only) orders."""
+
     project: bool
     tools: frozenset[int]
     agent: int | None
     session: int | None
     rules: tuple[_Rule, ...]
+    names: list[str]
+    refs: list[tuple[RuleRef, ...]]
+    order: list[int]
+    response_order: list[int]
 
 
 @dataclass(frozen=True)
-class _Fired:
-    effect: str
-    policy: _Policy
-    rule: _Rule
+class _Plan:
+    """What one (tool, agent, session) triple puts in scope."""
+
+    groups: frozenset[int]
+    always: frozenset[int]
+    untriggered: tuple[int, ...]
+    tables: tuple[str, ...]
+    response: bool
 
 
 def _now() -> _dt.datetime:
@@ -285,10 +132,31 @@ def _parse_time(text: str) -> _dt.datetime:
     return when
 
 
+def _effect(value: Any) -> str:
+    if value not in RANK:
+        raise BundleError(f"bundle payload has an unknown effect {value!r}")
+    return value
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _parse_call(data: Mapping[str, Any] | ToolCall) -> ToolCall:
+    """The call's JSON shape (:meth:`ToolCall.from_mapping`); raises ``ValueError``."""
+    return data if isinstance(data, ToolCall) else ToolCall.from_mapping(data)
+
+
 class Bundle:
-    """A loaded, verified bundle. Build with :func:`load_bundle`.
+    """A loaded, verified bundle. Build with :func:`policyc.runtime.load_bundle`.
 
     ``digest`` is the manifest digest, ``manifest`` the manifest dict.
+    Thread-safe for concurrent :meth:`decide` calls (the memo caches only
+    ever hold complete entries).
     """
 
     def __init__(self, document: Mapping[str, Any]):
@@ -301,17 +169,17 @@ class Bundle:
         except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
             raise BundleError(f"bundle payload is malformed: {type(exc).__name__}: {exc}") from None
 
-    # -- load-time precomputation
+    # ------------------------------------------------------------ load time
 
     def _build(self, payload: Mapping[str, Any]) -> None:
         self.default: str = _effect(payload["default"])
         project_default = payload["project_default"]
         self.project_default: str | None = _effect(project_default) if project_default else None
         tables = payload["patterns"]
-        missing = [t for t in _TABLES if t not in tables]
+        missing = [t for t in TABLES if t not in tables]
         if missing:
             raise BundleError(f"bundle payload lacks pattern tables: {', '.join(missing)}")
-        for table in _TABLES:
+        for table in TABLES:
             if table == "command_substring":  # matched from `source` by canonicalize; expr unused
                 continue
             for pid, entry in enumerate(tables[table]):
@@ -321,15 +189,46 @@ class Bundle:
                         "matcher, which this runtime does not have; refusing the bundle")
         self._substrings = [e["source"] for e in tables["command_substring"]]
         self._composite = frozenset(i for i, e in enumerate(tables["command"]) if e.get("composite"))
-        self._size = {t: len(tables[t]) for t in _TABLES}
-        self._matchers = {t: _Matcher(t, [e["expr"] for e in tables[t]], anchored=t != "response")
-                          for t in _TABLES}
-        self._matchers["path_folded"] = _Matcher("path", [e["folded"] for e in tables["path"]], True)
-        policies = [self._policy(p) for p in payload["policies"]]
-        ordered = sorted(policies, key=lambda p: p.priority)  # stable: file order breaks ties
-        self._ordered = tuple(ordered)
-        self._global = tuple(p for p in ordered if not p.project)
-        self._project = tuple(p for p in ordered if p.project)
+        self._size = {t: len(tables[t]) for t in TABLES}
+        compiled = {t: Table(t, [e["expr"] for e in tables[t]], anchored=t != "response") for t in TABLES}
+        compiled["path_folded"] = Table("path", [e["folded"] for e in tables["path"]], True)
+        verbatim = [re2.escape(n) if _encodable(n) else None for n in self._substrings]
+        compiled["command_needle"] = Table("command_substring", verbatim, False)
+        self._unscanned = frozenset(i for i, e in enumerate(tables["command_substring"])
+                                    if e["expr"] is None or verbatim[i] is None)
+        self._memo = Memo(compiled, self._unscanned)
+        self._conds: list[_Cond] = []
+        self._cond_ids: dict[tuple[str, bool], int] = {}
+        self._groups: list[_Group] = []
+        group_ids: dict[tuple, int] = {}
+        policies = payload["policies"]
+        for p in policies:
+            if p["tier"] not in ("global", "project"):
+                raise BundleError(f"policy {p['name']!r}: unknown tier {p['tier']!r}")
+        ordered = sorted(policies, key=lambda p: int(p["priority"]))  # stable: source order breaks ties
+        request = [p for p in ordered if p["tier"] == "global"] + [p for p in ordered if p["tier"] == "project"]
+        response_pos = {id(p): i for i, p in enumerate(ordered)}
+        for pos, p in enumerate(request):
+            if not p["enabled"]:
+                continue
+            rules, refs = self._rules(p)
+            scope = p["scope"]
+            group = _Group(p["tier"] == "project", self._ids("tool", scope["tools"]),
+                           self._one("agent", scope["agent"]), self._one("session", scope["session"]),
+                           rules, [], [], [], [])
+            key = (group.project, group.tools, group.agent, group.session, group.rules)
+            gid = group_ids.setdefault(key, len(self._groups))
+            if gid == len(self._groups):
+                self._groups.append(group)
+            member = self._groups[gid]
+            member.names.append(p["name"])
+            member.refs.append(refs)
+            member.order.append(pos)
+            member.response_order.append(response_pos[id(p)])
+        self._live = [not c.always and c.can_hold() for c in self._conds]
+        self._trigger = [c.trigger() for c in self._conds]
+        self._index()
+        self._plans: dict[tuple[str, str, str], _Plan] = {}
 
     def _ids(self, table: str, ids: Any) -> frozenset[int]:
         out = frozenset(ids)
@@ -343,39 +242,39 @@ class Bundle:
         (only,) = self._ids(table, [pid])
         return only
 
-    def _policy(self, p: Mapping[str, Any]) -> _Policy:
-        scope = p["scope"]
-        tier = p["tier"]
-        if tier not in ("global", "project"):
-            raise BundleError(f"policy {p['name']!r}: unknown tier {tier!r}")
-        rules = tuple(self._rule(r, p["name"], tier) for r in p["rules"])
-        return _Policy(p["name"], int(p["priority"]), bool(p["enabled"]), tier == "project",
-                       self._ids("tool", scope["tools"]), self._one("agent", scope["agent"]),
-                       self._one("session", scope["session"]), rules)
+    def _rules(self, p: Mapping[str, Any]) -> tuple[tuple[_Rule, ...], tuple[RuleRef, ...]]:
+        rules, refs = [], []
+        for r in p["rules"]:
+            span = r["span"] or {}
+            refs.append(RuleRef(p["name"], int(r["index"]), p["tier"], span.get("path"), span.get("line"),
+                                span.get("column")))
+            expires = _parse_time(r["expires_at"]) if r["expires_at"] else None
+            rules.append(_Rule(self._intern(r["condition"], bool(r["granting"])), _effect(r["effect"]),
+                               r["message"], expires))
+        return tuple(rules), tuple(refs)
 
-    def _rule(self, r: Mapping[str, Any], policy: str, tier: str) -> _Rule:
-        span = r["span"] or {}
-        ref = RuleRef(policy, int(r["index"]), tier, span.get("path"), span.get("line"), span.get("column"))
-        expires = _parse_time(r["expires_at"]) if r["expires_at"] else None
-        return _Rule(int(r["index"]), _effect(r["effect"]), r["message"], bool(r["granting"]), expires, ref,
-                     self._cond(r["condition"]))
+    def _intern(self, c: Mapping[str, Any], granting: bool) -> int:
+        key = (json.dumps(c, sort_keys=True), granting)
+        cid = self._cond_ids.get(key)
+        if cid is None:
+            cid = self._cond_ids[key] = len(self._conds)
+            self._conds.append(self._cond(c, granting))
+        return cid
 
-    def _cond(self, c: Mapping[str, Any]) -> _Cond:
+    def _cond(self, c: Mapping[str, Any], granting: bool) -> _Cond:
         preds = []
         for p in c["predicates"]:
-            field = p["field"]
-            table = {"command": "command", "env_assignment": "env_assignment", "path": "path",
-                     "url": "url", "domain": "domain", "session": "session"}.get(field)
+            table = _PRED_TABLES.get(p["field"])
             if table is None:
-                raise BundleError(f"bundle payload has an unknown predicate field {field!r}")
+                raise BundleError(f"bundle payload has an unknown predicate field {p['field']!r}")
             patterns = self._ids(table, p["patterns"])
-            if field == "command":
+            exclusions = self._ids(table, p["exclusions"])
+            if table == "command":
                 contains = self._ids("command_substring", p["contains"])
-                preds.append(_Pred(field, patterns, self._ids(table, p["exclusions"]),
-                                   tuple(self._substrings[i] for i in sorted(contains)),
-                                   patterns & self._composite))
+                preds.append(_Pred(table, patterns, exclusions, tuple(self._substrings[i] for i in sorted(contains)),
+                                   contains, patterns & self._composite))
             else:
-                preds.append(_Pred(field, patterns, self._ids(table, p["exclusions"])))
+                preds.append(_Pred(table, patterns, exclusions))
         any_param = tuple((q["param"], self._ids("param", q["patterns"])) for q in c["any_param"])
         depth = None if c["depth"] is None else (c["depth"]["low"], c["depth"]["high"])
         cc = c["call_count"]
@@ -383,79 +282,128 @@ class Bundle:
         resp = c["response"]
         response = None if resp is None else (self._ids("response", resp["patterns"]),
                                               self._ids("response", resp["exclusions"]))
-        return _Cond(bool(c["always"]), tuple(preds), any_param, depth, call_count, response)
+        return _Cond(bool(c["always"]), granting, tuple(preds), any_param, depth, call_count, response)
 
-    # -- request side
+    def _index(self) -> None:
+        """Inverted indexes: trigger id -> conditions, condition -> groups."""
+        self._triggers: dict[str, dict[int, list[int]]] = {}
+        self._response_triggers: dict[int, list[int]] = {}
+        self._cond_groups: list[list[int]] = [[] for _ in self._conds]
+        for gid, group in enumerate(self._groups):
+            for rule in group.rules:
+                if gid not in self._cond_groups[rule.cond]:
+                    self._cond_groups[rule.cond].append(gid)
+        for cid, cond in enumerate(self._conds):
+            for table, ids in (() if cond.always else self._trigger[cid]):
+                for pid in ids:
+                    self._triggers.setdefault(table, {}).setdefault(pid, []).append(cid)
+            if cond.response is not None:
+                for pid in cond.response[0]:
+                    self._response_triggers.setdefault(pid, []).append(cid)
 
-    def _command_holds(self, pred: _Pred, command: str, granting: bool, scan: _Scan) -> bool:
+    # --------------------------------------------------------------- scope
+
+    def _plan(self, call: ToolCall) -> _Plan:
+        key = (call.tool, call.agent, call.session)
+        plan = self._plans.get(key)
+        if plan is not None:
+            return plan
+        memo = self._memo
+        tools = memo.glob("tool", call.tool)
+        groups = frozenset(
+            gid for gid, g in enumerate(self._groups)
+            if (g.agent is None or g.agent in memo.glob("agent", call.agent))
+            and (g.session is None or g.session in memo.glob("session", call.session))
+            and (not g.tools or not g.tools.isdisjoint(tools)))
+        conds = sorted({r.cond for gid in groups for r in self._groups[gid].rules})
+        always = frozenset(c for c in conds if self._conds[c].always)
+        live = [c for c in conds if self._live[c]]
+        untriggered = tuple(c for c in live if not self._trigger[c])
+        tables = tuple(sorted({table for c in live for table, _ in self._trigger[c]}))
+        response = any(self._conds[c].response is not None for c in conds)
+        plan = _Plan(groups, always, untriggered, tables, response)
+        if len(self._plans) >= 4096:
+            self._plans.clear()
+        self._plans[key] = plan
+        return plan
+
+    # ------------------------------------------------------ request side
+
+    def _field_ids(self, table: str, call: ToolCall, fields: Fields) -> frozenset[int]:
+        """Ids of ``table`` patterns matching the call's field (any spelling)."""
+        memo = self._memo
+        if table == "command":
+            return memo.command(fields.command).union if fields.command is not None else EMPTY
+        if table == "command_substring":
+            return memo.command(fields.command).needles if fields.command is not None else EMPTY
+        if table == "path":
+            return memo.path(fields.path, call.workdir)[1] if fields.path is not None else EMPTY
+        if table == "domain":
+            return memo.domain(fields.domain) if fields.domain is not None else EMPTY
+        if table == "url":
+            return memo.glob("url", fields.url) if fields.url is not None else EMPTY
+        if table == "session":
+            return memo.glob("session", call.session) if call.session else EMPTY
+        if fields.command is None:  # env_assignment
+            return EMPTY
+        names = memo.command(fields.command).analysis.env_names
+        return frozenset().union(*(memo.glob("env_assignment", n) for n in names))
+
+    def _command_holds(self, pred: _Pred, command: str, granting: bool) -> bool:
+        facts = self._memo.command(command)
         globs, excl, comp = pred.patterns, pred.exclusions, pred.composite
-        return canonicalize.command_matches(
-            command,
+        if not pred.contains and globs.isdisjoint(facts.union):
+            return False
+        glob = self._memo.glob
+        return facts.analysis.matches(
             granting=granting,
-            matches=(lambda s: not globs.isdisjoint(scan.glob("command", s))) if globs else None,
+            matches=(lambda s: not globs.isdisjoint(glob("command", s))) if globs else None,
             contains=pred.contains,
-            excludes=(lambda s: not excl.isdisjoint(scan.glob("command", s))) if excl else None,
-            composite_matches=(lambda s: not comp.isdisjoint(scan.glob("command", s))) if comp else None,
+            excludes=(lambda s: not excl.isdisjoint(glob("command", s))) if excl else None,
+            composite_matches=(lambda s: not comp.isdisjoint(glob("command", s))) if comp else None,
         )
 
-    @staticmethod
-    def _path_match(ids: frozenset[int], spelling: str, scan: _Scan) -> bool:
-        return not ids.isdisjoint(scan.glob("path", spelling)) or \
-            not ids.isdisjoint(scan.folded_path(spelling))
-
-    def _path_holds(self, pred: _Pred, path: str, workdir: str | None, granting: bool, scan: _Scan) -> bool:
-        spellings = path_spellings(path, workdir)
-        if not any(self._path_match(pred.patterns, s, scan) for s in spellings):
+    def _path_holds(self, pred: _Pred, path: str, workdir: str | None, granting: bool) -> bool:
+        spellings, union = self._memo.path(path, workdir)
+        if pred.patterns.isdisjoint(union):
             return False
         if not pred.exclusions:
             return True
-        excluded = [self._path_match(pred.exclusions, s, scan) for s in spellings]
+        excluded = [not pred.exclusions.isdisjoint(self._memo.path_hits(s)) for s in spellings]
         return not any(excluded) if granting else not all(excluded)
 
-    def _predicate_holds(self, pred: _Pred, call: ToolCall, fields: Fields, granting: bool, scan: _Scan) -> bool:
-        field = pred.field
-        if field == "command":
-            return fields.command is not None and self._command_holds(pred, fields.command, granting, scan)
-        if field == "env_assignment":
-            if fields.command is None:
-                return False
-            return any(not pred.patterns.isdisjoint(scan.glob("env_assignment", name))
-                       for name in canonicalize.env_assignment_names(fields.command))
-        if field == "path":
-            return fields.path is not None and self._path_holds(pred, fields.path, call.workdir, granting, scan)
-        if field == "domain":
+    def _predicate_holds(self, pred: _Pred, call: ToolCall, fields: Fields, granting: bool) -> bool:
+        if pred.field == "command":
+            return fields.command is not None and self._command_holds(pred, fields.command, granting)
+        if pred.field == "path":
+            return fields.path is not None and self._path_holds(pred, fields.path, call.workdir, granting)
+        if pred.field == "env_assignment":
+            return not pred.patterns.isdisjoint(self._field_ids("env_assignment", call, fields))
+        if pred.field == "domain":
             if fields.domain is None:
                 return False
-            hits = scan.domain(fields.domain)
-        else:
-            value = fields.url if field == "url" else (call.session or None)
-            if value is None:
-                return False
-            hits = scan.glob(field, value)
+        elif (fields.url if pred.field == "url" else (call.session or None)) is None:
+            return False
+        hits = self._field_ids(pred.field, call, fields)
         return not pred.patterns.isdisjoint(hits) and pred.exclusions.isdisjoint(hits)
 
-    def _param_holds(self, name: str, ids: frozenset[int], call: ToolCall, scan: _Scan) -> bool:
-        value = param_text(call, name)
-        if value is None:
-            return False
-        return not ids.isdisjoint(scan.glob("param", value.lower()))
-
-    def _condition_holds(self, rule: _Rule, call: ToolCall, fields: Fields, scan: _Scan,
-                         history: CallHistory | None, now: _dt.datetime) -> bool:
-        cond = rule.cond
+    def _holds(self, cond: _Cond, call: ToolCall, fields: Fields, history: CallHistory | None,
+               now: _dt.datetime) -> bool:
+        """Request-side truth of a condition (``evaluate.condition_holds``)."""
         if cond.always:
             return True
         positive = False
         for pred in cond.predicates:
             if not pred.patterns and not pred.contains:
-                if pred.field == "session" and not pred.exclusions.isdisjoint(scan.glob("session", call.session)):
+                if pred.field == "session" and \
+                        not pred.exclusions.isdisjoint(self._memo.glob("session", call.session)):
                     return False
                 continue
-            if not self._predicate_holds(pred, call, fields, rule.granting, scan):
+            if not self._predicate_holds(pred, call, fields, cond.granting):
                 return False
             positive = True
         if cond.any_param:
-            if not any(self._param_holds(name, ids, call, scan) for name, ids in cond.any_param):
+            if not any(self._param_holds(name, ids, call) for name, ids in cond.any_param):
                 return False
             positive = True
         if cond.depth is not None:
@@ -465,67 +413,63 @@ class Bundle:
             positive = True
         if cond.call_count is not None:
             gte, window, tool = cond.call_count
-            if history is None:
-                return False
-            if history.count(tool if tool is not None else call.tool, window, now) < gte:
+            if history is None or history.count(tool if tool is not None else call.tool, window, now) < gte:
                 return False
             positive = True
         return positive
 
-    def _response_holds(self, rule: _Rule, response: str, scan: _Scan) -> bool:
-        resp = rule.cond.response
-        if resp is None or not resp[0] or not response:
-            return False
-        key = ("response", response)
-        hits = scan.cache.get(key)
-        if hits is None:
-            body = response.encode("utf-8", "surrogatepass")[:MAX_RESPONSE_BYTES].decode("utf-8", "ignore")
-            hits = scan.cache[key] = self._matchers["response"].scan(body)
-        return not resp[0].isdisjoint(hits) and resp[1].isdisjoint(hits)
+    def _param_holds(self, name: str, ids: frozenset[int], call: ToolCall) -> bool:
+        value = param_text(call, name)
+        return value is not None and not ids.isdisjoint(self._memo.glob("param", value.lower()))
 
-    # -- scope and combining
+    # ---------------------------------------------------------- combining
 
-    def _in_scope(self, policy: _Policy, call: ToolCall, scan: _Scan) -> bool:
-        if not policy.enabled:
-            return False
-        if policy.agent is not None and policy.agent not in scan.glob("agent", call.agent):
-            return False
-        if policy.session is not None and policy.session not in scan.glob("session", call.session):
-            return False
-        return not policy.tools or not policy.tools.isdisjoint(scan.glob("tool", call.tool))
-
-    def _tier_results(self, policies: tuple[_Policy, ...], call: ToolCall, scan: _Scan,
-                      holds: Callable[[_Rule], bool], now: _dt.datetime) -> list[_Fired]:
-        out = []
-        for policy in policies:
-            if not self._in_scope(policy, call, scan):
-                continue
-            for rule in policy.rules:
-                if rule.expires is not None and rule.expires <= now:
-                    continue
-                if holds(rule):
-                    out.append(_Fired(rule.effect, policy, rule))
+    def _fire(self, holding: set[int] | frozenset[int], plan: _Plan, now: _dt.datetime,
+              response: bool) -> list[tuple[int, _Group, int]]:
+        """First-applicable per in-scope group: ``(first member position,
+        group, rule index)`` for each group that fires, in order."""
+        candidates = {gid for cid in holding for gid in self._cond_groups[cid] if gid in plan.groups}
+        fired = []
+        for gid in candidates:
+            group = self._groups[gid]
+            for r, rule in enumerate(group.rules):
+                if rule.cond in holding and (rule.expires is None or rule.expires > now):
+                    fired.append(((group.response_order if response else group.order)[0], group, r))
                     break
-        return out
+        fired.sort(key=lambda f: f[0])
+        return fired
 
     @staticmethod
-    def _deny_overrides(fired: list[_Fired]) -> _Fired | None:
-        best = None
-        for f in fired:
-            if best is None or _RANK[f.effect] > _RANK[best.effect]:
+    def _best(fired: list[tuple[int, _Group, int]]) -> tuple[int, _Group, int]:
+        """Deny-overrides: the most restrictive; ties go to the earliest."""
+        best = fired[0]
+        for f in fired[1:]:
+            if RANK[f[1].rules[f[2]].effect] > RANK[best[1].rules[best[2]].effect]:
                 best = f
         return best
 
     @staticmethod
-    def _decision(best: _Fired, fired: list[_Fired], effect: str | None = None) -> Decision:
-        project = best.policy.project
-        action = effect or best.effect
-        message = best.rule.message
-        if project and action == "deny":
-            message = PROJECT_PREFIX + message
-        return Decision(action, message, tuple(f.policy.name for f in fired), best.rule.ref, project)
+    def _decision(best: tuple[int, _Group, int], fired: list[tuple[int, _Group, int]], response: bool,
+                  effect: str | None = None) -> Decision:
+        _, group, r = best
+        rule = group.rules[r]
+        action = effect or rule.effect
+        message = PROJECT_PREFIX + rule.message if group.project and action == "deny" else rule.message
+        if len(fired) == 1:
+            names = tuple(group.names)
+        else:
+            members = sorted((pos, name) for _, g, _ in fired
+                             for pos, name in zip(g.response_order if response else g.order, g.names))
+            names = tuple(name for _, name in members)
+        return Decision(action, message, names, group.refs[0][r], group.project)
 
-    # -- public API
+    # ---------------------------------------------------------- public API
+
+    def reset_caches(self) -> None:
+        """Forget every memoized per-string fact and scope plan (memory goes
+        back to its state after loading; decisions do not change)."""
+        self._memo = Memo(self._memo.tables, self._unscanned)
+        self._plans = {}
 
     def evaluate(self, call: Mapping[str, Any], *, now: _dt.datetime | None = None,
                  history: CallHistory | None = None) -> Decision:
@@ -541,27 +485,31 @@ class Bundle:
         for name, value in (("agent", call.agent), ("session", call.session), ("tool", call.tool),
                             ("command", fields.command), ("path", fields.path), ("url", fields.url),
                             ("domain", fields.domain)):
-            if value and _utf8_len(value) > MAX_GLOB_INPUT_BYTES:
+            if value and len(value) * 4 > MAX_GLOB_INPUT_BYTES and utf8_len(value) > MAX_GLOB_INPUT_BYTES:
                 return Decision("deny", f"{name} exceeds the {MAX_GLOB_INPUT_BYTES}-byte policy matching "
                                         "limit; failing closed")
-        scan = _Scan(self)
-
-        def holds(rule: _Rule) -> bool:
-            return self._condition_holds(rule, call, fields, scan, history, now)
-
-        global_fired = self._tier_results(self._global, call, scan, holds, now)
-        project_fired = self._tier_results(self._project, call, scan, holds, now)
-        fired = global_fired + project_fired
+        plan = self._plan(call)
+        holding = set(plan.always)
+        candidates = set(plan.untriggered)
+        for table in plan.tables:
+            index = self._triggers.get(table, {})
+            for pid in self._field_ids(table, call, fields):
+                candidates.update(index.get(pid, ()))
+        conds = self._conds
+        for cid in candidates:
+            if self._holds(conds[cid], call, fields, history, now):
+                holding.add(cid)
+        fired = self._fire(holding, plan, now, response=False)
         default = self.default
         if not fired:
-            if self.project_default is not None and _RANK[self.project_default] > _RANK[default]:
+            if self.project_default is not None and RANK[self.project_default] > RANK[default]:
                 default = self.project_default
             return Decision(default, "no matching rule; using default action")
-        best = self._deny_overrides(fired)
-        assert best is not None
-        if not global_fired and _RANK[best.effect] < _RANK[default]:
-            return self._decision(best, fired, effect=default)
-        return self._decision(best, fired)
+        best = self._best(fired)
+        global_fired = not fired[0][1].project  # the global tier comes first in request order
+        if not global_fired and RANK[best[1].rules[best[2]].effect] < RANK[default]:
+            return self._decision(best, fired, False, effect=default)
+        return self._decision(best, fired, False)
 
     def evaluate_response(self, call: Mapping[str, Any], response: str, *,
                           now: _dt.datetime | None = None) -> Decision:
@@ -570,13 +518,21 @@ class Bundle:
         return self._evaluate_response(_parse_call(call), response, now or _now())
 
     def _evaluate_response(self, call: ToolCall, response: str, now: _dt.datetime) -> Decision:
-        scan = _Scan(self)
-        fired = self._tier_results(self._ordered, call, scan,
-                                   lambda r: self._response_holds(r, response, scan), now)
-        best = self._deny_overrides(fired)
-        if best is None:
+        plan = self._plan(call)
+        fired = []
+        if plan.response and response:
+            holding = set()
+            hits = self._memo.response(response)
+            for pid in hits:
+                for cid in self._response_triggers.get(pid, ()):
+                    if self._conds[cid].response[1].isdisjoint(hits):
+                        holding.add(cid)
+            fired = self._fire(holding, plan, now, response=True)
+        if not fired:
             return Decision("allow", "no matching response rule; response allowed")
-        return self._decision(best, fired, effect="deny" if best.effect == "webhook" else best.effect)
+        best = self._best(fired)
+        effect = best[1].rules[best[2]].effect
+        return self._decision(best, fired, True, effect="deny" if effect == "webhook" else effect)
 
     def decide(self, call: Mapping[str, Any], *, now: _dt.datetime | None = None,
                history: CallHistory | None = None) -> Decision:
@@ -590,94 +546,5 @@ class Bundle:
         if parsed.response is None or request.action == "deny":
             return request
         response = self._evaluate_response(parsed, parsed.response, now)
-        return response if _RANK[response.action] > _RANK[request.action] else request
+        return response if RANK[response.action] > RANK[request.action] else request
 
-
-def _effect(value: Any) -> str:
-    if value not in _RANK:
-        raise BundleError(f"bundle payload has an unknown effect {value!r}")
-    return value
-
-
-# ------------------------------------------------------------------- loading
-
-
-def _raw_payload(data: bytes) -> bytes:
-    body = data.rstrip(b" \t\r\n")
-    at = body.find(_PAYLOAD_MARK)
-    if at < 0 or not body.endswith(b"}"):
-        raise BundleError("bundle is not canonical: the \"payload\" member must come last")
-    return body[at + len(_PAYLOAD_MARK):-1]
-
-
-def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle:
-    """Read, verify and prepare a bundle from a path or from its bytes.
-
-    Checks, in order: valid UTF-8 JSON object; ``format`` is
-    ``policyc-bundle``; ``format_version`` is 1; the sha256 of the payload's
-    bytes equals ``manifest.digest``; the payload is canonical; every table
-    compiles. Raises :class:`BundleError` (``OSError`` reading a path is
-    wrapped too).
-    """
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-        where = "bundle"
-    else:
-        where = os.fspath(source)
-        try:
-            with open(where, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            raise BundleError(f"{where}: cannot read bundle: {exc.strerror or exc}") from None
-    try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise BundleError(f"{where}: not a JSON bundle: {exc}") from None
-    if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
-        raise BundleError(f"{where}: not a policyc bundle (\"format\" must be {BUNDLE_FORMAT!r})")
-    version = document.get("format_version")
-    if version != BUNDLE_FORMAT_VERSION or isinstance(version, bool):
-        raise BundleError(f"{where}: unsupported bundle format_version {version!r} (this runtime reads "
-                          f"version {BUNDLE_FORMAT_VERSION}; recompile with a matching policyc)")
-    manifest = document.get("manifest")
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("digest"), str) \
-            or not isinstance(document.get("payload"), dict):
-        raise BundleError(f"{where}: bundle lacks a manifest digest or a payload")
-    expected = manifest["digest"]
-    found = "sha256:" + hashlib.sha256(_raw_payload(data)).hexdigest()
-    if found != expected:
-        raise BundleError(f"{where}: bundle digest mismatch: the payload was modified after compilation "
-                          f"(expected {expected}, found {found})")
-    canonical = json.dumps(document["payload"], sort_keys=True, separators=(",", ":"),
-                           ensure_ascii=False).encode("utf-8")
-    if canonical != _raw_payload(data):
-        raise BundleError(f"{where}: bundle payload is not in canonical form")
-    try:
-        return Bundle(document)
-    except BundleError as exc:
-        raise BundleError(f"{where}: {exc}") from None
-
-
-def fail_closed(path: str | os.PathLike[str] | bytes) -> Callable[[Mapping[str, Any]], Decision]:
-    """A decision function that never raises: ``bundle.decide`` when the
-    bundle loads, else a function that denies every call with the load error
-    as message. A malformed call (or an internal error) is denied too."""
-    try:
-        bundle = load_bundle(path)
-    except BundleError as exc:
-        reason = f"policy bundle unavailable, failing closed: {exc}"
-
-        def deny(call: Mapping[str, Any]) -> Decision:
-            return Decision("deny", reason)
-
-        return deny
-
-    def decide(call: Mapping[str, Any]) -> Decision:
-        try:
-            return bundle.decide(call)
-        except ValueError as exc:
-            return Decision("deny", f"invalid tool call ({exc}), failing closed")
-        except Exception as exc:  # noqa: BLE001 - an enforcement hook must not crash open
-            return Decision("deny", f"internal error ({type(exc).__name__}: {exc}), failing closed")
-
-    return decide

@@ -1,0 +1,195 @@
+"""Pattern tables and memoized field facts for the bundle runtime.
+
+* :class:`Table`: one bundle pattern table compiled into one ``re2.Set``;
+  ``scan(text) -> frozenset`` of the pattern ids that match (anchored at
+  both ends, or anywhere for the response table).
+* :class:`Memo`: everything the runtime derives from one input string
+  (a table scan, a command's spec §5 analysis, a path's spellings) is a pure
+  function of that string, so it is computed once and kept in bounded
+  caches shared by every evaluation of the bundle. A cache that reaches
+  ``MAX_ENTRIES`` is emptied and refilled (bounded memory, no eviction
+  bookkeeping on the hot path).
+
+Only ``re2``, the standard library, :mod:`policyc.canonicalize` and
+:mod:`policyc.callfields` are imported.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import re2
+
+from policyc.canonicalize import CommandAnalysis
+from policyc.callfields import normalize_domain, path_spellings
+
+from .model import BundleError
+
+MAX_GLOB_INPUT_BYTES = 8192  # spec §1: a longer glob input never matches
+MAX_RESPONSE_BYTES = 1 << 20  # spec §1: a response is scanned up to 1 MiB
+MAX_ENTRIES = 1 << 14  # per cache
+
+EMPTY: frozenset[int] = frozenset()
+
+
+def utf8_len(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _encode(text: str) -> bytes:
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: U+FFFD stands in for each
+        return "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text).encode("utf-8")
+
+
+class Table:
+    """One compiled pattern table. ``exprs[i]`` is pattern id ``i``'s RE2
+    expression (``None``: the id never matches); equal expressions are
+    scanned once. Raises :class:`BundleError` naming an expression that does
+    not compile."""
+
+    def __init__(self, name: str, exprs: list[str | None], anchored: bool):
+        distinct: dict[str, list[int]] = {}
+        for pid, expr in enumerate(exprs):
+            if expr is not None:
+                distinct.setdefault(expr, []).append(pid)
+        self.name = name
+        self.anchored = anchored
+        self.ids = [frozenset(v) for v in distinct.values()]
+        self.set: Any = None
+        self.regexes: list[Any] = []
+        if not distinct:
+            return
+        options = re2.Options()
+        options.log_errors = False
+        for expr in distinct:  # name the pattern that does not compile
+            try:
+                re2.compile(expr, options)
+            except re2.error as exc:
+                raise BundleError(f"pattern table {name!r}: expression {expr!r} does not compile: {exc}") \
+                    from None
+        try:
+            rset = re2.Set(re2._Anchor.ANCHOR_BOTH if anchored else re2._Anchor.UNANCHORED, options)
+            for expr in distinct:
+                rset.Add(expr)
+            rset.Compile()
+            self.set = rset
+        except re2.error:  # too large for one Set: one regex each
+            self.regexes = [re2.compile(e, options) for e in distinct]
+
+    def scan(self, text: str) -> frozenset[int]:
+        """Ids of the patterns matching ``text``."""
+        if self.set is not None:
+            hits = self.set.Match(_encode(text))
+            if not hits:
+                return EMPTY
+            if len(hits) == 1:
+                return self.ids[hits[0]]
+            return frozenset().union(*(self.ids[h] for h in hits))
+        data = _encode(text)
+        out: set[int] = set()
+        for index, regex in enumerate(self.regexes):
+            if regex.fullmatch(data) if self.anchored else regex.search(data):
+                out |= self.ids[index]
+        return frozenset(out)
+
+
+class CommandFacts:
+    """A command's spec §5 analysis plus ``union``, the ids of every command
+    pattern matching any restrictive spelling, and ``needles``, the ids of
+    the ``command_contains`` substrings a rule could find in it on either
+    side (lower-cased in the raw command, or verbatim in a granting
+    component; a superset). Every string a command predicate asks a glob
+    about (granting components, raw and normalized command, alias spellings)
+    is such a spelling, so a predicate whose globs miss ``union`` and whose
+    needles miss ``needles`` cannot hold."""
+
+    __slots__ = ("analysis", "union", "needles")
+
+    def __init__(self, analysis: CommandAnalysis, union: frozenset[int], needles: frozenset[int]):
+        self.analysis = analysis
+        self.union = union
+        self.needles = needles
+
+
+class Memo:
+    """Bounded caches of per-string facts for one set of tables."""
+
+    def __init__(self, tables: dict[str, Table], unscanned_needles: frozenset[int]):
+        """``tables`` by name, including ``command_substring`` (anchored
+        expressions over the raw command, spec §5 folding), ``command_needle``
+        (each needle verbatim, unanchored) and ``path_folded``;
+        ``unscanned_needles``: needle ids no expression stands for, assumed
+        present in every command."""
+        self.tables = tables
+        self.unscanned_needles = unscanned_needles
+        self._hits: dict[str, dict[str, frozenset[int]]] = {name: {} for name in tables}
+        self._commands: dict[str, CommandFacts] = {}
+        self._paths: dict[tuple[str, str | None], tuple[tuple[str, ...], frozenset[int]]] = {}
+        self._domains: dict[str, frozenset[int]] = {}
+        self._responses: dict[str, frozenset[int]] = {}
+
+    def glob(self, table: str, value: str) -> frozenset[int]:
+        """Hits of a glob table: none over the 8192-byte bound, and ``\\`` is
+        read as ``/`` (spec §4)."""
+        cache = self._hits[table]
+        hit = cache.get(value)
+        if hit is None:
+            if len(value) * 4 > MAX_GLOB_INPUT_BYTES and utf8_len(value) > MAX_GLOB_INPUT_BYTES:
+                hit = EMPTY
+            else:
+                hit = self.tables[table].scan(value.replace("\\", "/"))
+            if len(cache) >= MAX_ENTRIES:
+                cache.clear()
+            cache[value] = hit
+        return hit
+
+    def path_hits(self, spelling: str) -> frozenset[int]:
+        """Path ids matching one spelling exactly or case-folded."""
+        return self.glob("path", spelling) | self.glob("path_folded", spelling.lower())
+
+    def path(self, path: str, workdir: str | None) -> tuple[tuple[str, ...], frozenset[int]]:
+        """(spellings of a path field, ids of the path patterns matching any)."""
+        key = (path, workdir)
+        facts = self._paths.get(key)
+        if facts is None:
+            spellings = path_spellings(path, workdir)
+            union = frozenset().union(*(self.path_hits(s) for s in spellings))
+            if len(self._paths) >= MAX_ENTRIES:
+                self._paths.clear()
+            facts = self._paths[key] = (spellings, union)
+        return facts
+
+    def command(self, command: str) -> CommandFacts:
+        facts = self._commands.get(command)
+        if facts is None:
+            analysis = CommandAnalysis(command)
+            union = frozenset().union(*(self.glob("command", s) for s in analysis.spellings))
+            if len(self._commands) >= MAX_ENTRIES:
+                self._commands.clear()
+            needles = self.tables["command_substring"].scan(command).union(
+                self.unscanned_needles, *(self.tables["command_needle"].scan(c) for c in analysis.components))
+            facts = self._commands[command] = CommandFacts(analysis, union, needles)
+        return facts
+
+    def domain(self, value: str) -> frozenset[int]:
+        hit = self._domains.get(value)
+        if hit is None:
+            norm = normalize_domain(value)
+            hit = self.tables["domain"].scan(norm) if norm else EMPTY
+            if len(self._domains) >= MAX_ENTRIES:
+                self._domains.clear()
+            self._domains[value] = hit
+        return hit
+
+    def response(self, response: str) -> frozenset[int]:
+        """Response-table ids found anywhere in the first MiB of ``response``."""
+        hit = self._responses.get(response)
+        if hit is None:
+            body = response.encode("utf-8", "surrogatepass")[:MAX_RESPONSE_BYTES].decode("utf-8", "ignore")
+            hit = self.tables["response"].scan(body)
+            if len(self._responses) >= 256:  # responses are large: keep few
+                self._responses.clear()
+            self._responses[response] = hit
+        return hit
