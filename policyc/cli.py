@@ -20,9 +20,13 @@ from rich.console import Console
 from rich.text import Text
 
 from policyc import __version__
+from policyc.config import ConfigError, resolve_config
+from policyc.diagnostics.github import annotations
 from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.diagnostics.render import json_document, print_text
+from policyc.diagnostics.sarif import sarif_document
 from policyc.loader import expand, load_policy_set
+from policyc.suppress import apply_suppressions
 from policyc.testing import FileResult, run_file
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -75,30 +79,52 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Output format.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+              show_default=True,
+              help="Output format: text for people, json, sarif (SARIF 2.1.0 for code scanning), or github "
+                   "(GitHub Actions annotations).")
 @click.option("--project", type=click.Path(), help="A project-tier policy (like .rampart/policy.yaml) to check too.")
 @click.option("--global", "global_", type=click.Path(), multiple=True,
               help="Global policy files the project tier is merged onto (checked too).")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error", show_default=True,
-              help="Lowest severity that makes the exit status 1.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default=None,
+              help="Lowest severity that makes the exit status 1 [default: the configuration's fail-on, else error].")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False),
+              help="Read this configuration file instead of searching for policyc.toml or pyproject.toml "
+                   "([tool.policyc]) from the current directory upwards.")
+@click.option("--no-config", is_flag=True, help="Ignore every configuration file.")
 @click.option("-v", "--verbose", is_flag=True, help="Print a summary even when clean.")
 @_guarded
-def check(paths, fmt, project, global_, fail_on, verbose):
+def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose):
     """Check policy files for load errors and structural mistakes.
 
     PATHS are policy files or directories of them (default: the embedded
-    standard policy). Exit 0 when clean, 1 when a finding is at or above
-    --fail-on, 2 on usage or I/O errors.
+    standard policy). Findings can be silenced inline with
+    `# policyc: ignore[PC007] reason` on the finding's line or its rule's
+    first line, and per project in policyc.toml or [tool.policyc] of
+    pyproject.toml (docs/configuration.md); an unused suppression is
+    reported as PC024. Exit 0 when clean, 1 when a finding is at or above
+    --fail-on, 2 on usage, configuration or I/O errors.
     """
+    if config_path and no_config:
+        raise click.UsageError("--config and --no-config exclude each other")
+    try:
+        config = resolve_config(config_path, disabled=no_config)
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)  # unwrapped: the message leads with file:line:col
+        sys.exit(EXIT_ERROR)
     files = expand(list(paths) + list(global_)) if paths or global_ else [default_policy()]
     loaded = load_policy_set(files, project=project)
     diagnostics = sorted(loaded.diagnostics, key=Diagnostic.sort_key)
+    diagnostics = apply_suppressions(diagnostics, loaded.files, config)
     if fmt == "json":
         click.echo(json.dumps(json_document(diagnostics, len(loaded.files)), indent=2))
+    elif fmt == "sarif":
+        click.echo(json.dumps(sarif_document(diagnostics), indent=2))
+    elif fmt == "github":
+        click.echo(annotations(diagnostics), nl=False)
     else:
         print_text(Console(soft_wrap=True), diagnostics, len(loaded.files), verbose=verbose)
-    threshold = Severity(fail_on).rank
+    threshold = Severity(fail_on or (config.fail_on.value if config.fail_on else "error")).rank
     sys.exit(EXIT_FINDINGS if any(d.severity.rank >= threshold for d in diagnostics) else EXIT_OK)
 
 

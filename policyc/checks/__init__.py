@@ -54,6 +54,7 @@ _CHECKS = [
     Check("PC021", "invalid-test-case", E, "A test case is malformed or names a policy file that cannot be read."),
     Check("PC022", "invalid-timestamp", E, "expires_at is not an RFC 3339 timestamp."),
     Check("PC023", "unsupported-dialect", W, "The file is in a policy dialect policyc does not read yet."),
+    Check("PC024", "unused-suppression", W, "A `# policyc: ignore[...]` comment silences nothing or is malformed."),
 ]
 
 REGISTRY: dict[str, Check] = {c.code: c for c in _CHECKS}
