@@ -20,6 +20,10 @@ Public API
     Whether ``cmd`` has more than one component (see above).
 ``command_matches(cmd, *, granting, matches, contains, excludes) -> bool``
     Whether a rule's command predicate holds.
+``CommandAnalysis(cmd)``
+    The same, with every derived form computed once per command
+    (``.spellings``, ``.components``, ``.env_names``, ``.matches(...)``),
+    for callers that ask many rules about one command.
 ``env_assignment_names(cmd) -> tuple[str, ...]``
     Names assigned by the command (``command_env_assignments``, spec §1).
 

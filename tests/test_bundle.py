@@ -305,6 +305,33 @@ def test_standard_policy_cases_agree():
         _agree(STANDARD_SET, STANDARD_BUNDLE, case.call)
 
 
+def test_replicated_policies_are_grouped_but_every_copy_is_reported():
+    copies = tuple(dataclasses.replace(p, name=f"{p.name}#{i}") for i in range(3) for p in STANDARD_SET.policies)
+    policy_set = dataclasses.replace(STANDARD_SET, policies=copies)
+    bundle = load_bundle(_compile(policy_set, STANDARD_SOURCES))
+    assert len(bundle._groups) == len(STANDARD_BUNDLE._groups)  # equal policies evaluated once
+    denied = {"tool": "exec", "params": {"command": "rm -rf /"}}
+    decision = bundle.decide(denied, now=NOW)
+    assert decision.action == "deny"
+    assert len(decision.matched_policies) >= 3 and decision.rule.policy.endswith("#0")
+    for case in STANDARD_CASES:
+        _agree(policy_set, bundle, case.call)
+
+
+def test_memoized_facts_do_not_change_decisions(monkeypatch):
+    """Warm, cold and overflowing caches decide alike."""
+    from policyc.runtime import matching
+
+    monkeypatch.setattr(matching, "MAX_ENTRIES", 4)  # every few calls the caches are emptied
+    bundle = load_bundle(STANDARD_BYTES)
+    probes = [case.call for case in STANDARD_CASES] + _probe_calls()
+    first = [bundle.decide(c, now=NOW).to_json() for c in probes]
+    assert [bundle.decide(c, now=NOW).to_json() for c in probes] == first
+    bundle.reset_caches()
+    assert [bundle.decide(c, now=NOW).to_json() for c in reversed(probes)] == first[::-1]
+    assert len(bundle._memo._commands) <= 4
+
+
 RAMPART = sorted((CORPORA / "rampart").rglob("*.yaml")) if (CORPORA / "rampart").is_dir() else []
 
 
