@@ -61,7 +61,7 @@ def _guarded(fn: Callable) -> Callable:
 
 
 def _err(message: str) -> None:
-    Console(stderr=True).print(Text(message, style="bold red"), highlight=False)
+    Console(stderr=True, soft_wrap=True).print(Text(message, style="bold red"), highlight=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -241,7 +241,7 @@ def _decider(sources: list[str], engine: str, project: str | None):
         try:
             bundle = load_bundle(sources[0])
         except BundleError as exc:
-            _err(f"error: {sources[0]}: {exc}")
+            _err(f"error: {exc}")
             sys.exit(EXIT_ERROR)
         return lambda call: bundle.decide(call).to_json()
     loaded = _load_clean(sources, project)
