@@ -202,6 +202,8 @@ def _ignores(value: Any, where: _Where) -> tuple[tuple[str, frozenset[str]], ...
     out = []
     for glob, codes in _table(value, "ignore", where).items():
         key = f'ignore."{glob}"'
+        if glob.startswith(("/", "\\")) or ".." in glob.replace("\\", "/").split("/"):
+            raise where.error(key, "must be relative to the configuration file's directory, without `..`")
         if not isinstance(codes, list) or not codes or not all(isinstance(c, str) for c in codes):
             raise where.error(key, "must be a non-empty list of check codes, like [\"PC007\"]")
         out.append((glob.replace("\\", "/"), frozenset(_code(c, key, where) for c in codes)))

@@ -165,7 +165,11 @@ def _contains(outer: Span, inner: Span) -> bool:
     return (outer.line, outer.column) <= (inner.line, inner.column) < end
 
 
-def _scalar_regions(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]], tuple[int, int]]:
+_Position = tuple[int, int]  # 1-based (line, column)
+_Regions = tuple[list[_Position], list[_Position], _Position]
+
+
+def _scalar_regions(text: str) -> _Regions:
     """Start and end (1-based line, column) of every scalar token, in order,
     and the position up to which the scanner got (the end of the text when
     it did not fail)."""
@@ -182,7 +186,7 @@ def _scalar_regions(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, i
     return starts, ends, reached
 
 
-def _comment_start(line: str, number: int, scalars) -> int | None:
+def _comment_start(line: str, number: int, scalars: _Regions) -> int | None:
     """The 0-based index where the comment of ``line`` starts, if any."""
     starts, ends, reached = scalars
     for index, char in enumerate(line):

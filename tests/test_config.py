@@ -76,6 +76,8 @@ def test_load_pyproject_table(tmp_path):
     ("policyc.toml", 'severity = ["PC007"]\n', r"`severity`: must be a table, not list"),
     ("policyc.toml", '[ignore]\n"a/*" = "PC007"\n', r'`ignore."a/\*"`: must be a non-empty list of check codes'),
     ("policyc.toml", '[ignore]\n"a/*" = ["PC9"]\n', r'`ignore."a/\*"`: `PC9` is not a policyc check code'),
+    ("policyc.toml", '[ignore]\n"/etc/*.yaml" = ["PC007"]\n', r'`ignore."/etc/\*.yaml"`: must be relative'),
+    ("policyc.toml", '[ignore]\n"../x/*.yaml" = ["PC007"]\n', r"without `..`"),
     ("policyc.toml", 'fail-on = "off"\n', r"`fail-on`: 'off' is not a severity; expected error, warning or info"),
     ("pyproject.toml", '[tool.policyc]\nsevrity = {}\n', r"pyproject.toml: `tool.policyc.sevrity`: unknown key"),
 ])

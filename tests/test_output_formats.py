@@ -9,10 +9,13 @@ import io
 import json
 import os
 from pathlib import Path
+from urllib.parse import unquote
 
 import jsonschema
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 from rich.console import Console
 
 from policyc import __version__
@@ -128,6 +131,14 @@ def test_github_annotation_shape_and_escaping(tmp_path):
 def test_escape_functions():
     assert escape_data("100%\n\r:,") == "100%25%0A%0D:,"
     assert escape_property("100%\n\r:,") == "100%25%0A%0D%3A%2C"
+
+
+@given(st.text(alphabet=st.sampled_from("ab%:,\r\n0A2")))
+def test_escaped_property_is_one_field_and_round_trips(text):
+    escaped = escape_property(text)
+    assert not set(escaped) & set(":,\r\n")
+    assert unquote(escaped) == text
+    assert unquote(escape_data(text)) == text
 
 
 @pytest.mark.parametrize("fmt", ["sarif", "github", "json"])
