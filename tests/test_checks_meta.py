@@ -9,6 +9,7 @@ import pytest
 
 from policyc.checks import REGISTRY
 from policyc.frontends.rampart import load_file
+from policyc.ir import Tier
 from policyc.suppress import apply_suppressions
 from policyc.testing import run_file
 
@@ -18,7 +19,9 @@ CHECK_FIXTURES = FIXTURES / "checks"
 
 
 def _codes(path: Path) -> set[str]:
-    loaded = load_file(str(path))
+    # PC2xx fixtures are project-tier files (as if at .rampart/policy.yaml).
+    tier = Tier.PROJECT if path.parent.name.startswith("PC2") else Tier.GLOBAL
+    loaded = load_file(str(path), tier=tier)
     diagnostics = loaded.diagnostics + run_file(str(path)).diagnostics
     return {d.code for d in apply_suppressions(diagnostics, [loaded])}
 

@@ -55,6 +55,7 @@ _CHECKS = [
     Check("PC022", "invalid-timestamp", E, "expires_at is not an RFC 3339 timestamp."),
     Check("PC023", "unsupported-dialect", W, "The file is in a policy dialect policyc does not read yet."),
     Check("PC024", "unused-suppression", W, "A `# policyc: ignore[...]` comment silences nothing or is malformed."),
+    Check("PC201", "project-webhook", E, "A project-tier policy uses `action: webhook`, which the engine refuses."),
 ]
 
 REGISTRY: dict[str, Check] = {c.code: c for c in _CHECKS}

@@ -338,6 +338,11 @@ class _Lowering:
         if isinstance(action_node, YScalar) and isinstance(action_node.value, str):
             effect = self.action(action_node)
         webhook = self.webhook(node.get("webhook"), effect, action_node)
+        if effect is Effect.WEBHOOK and self.tier is Tier.PROJECT:
+            self.report("PC201", action_node.span, "a project-tier policy may not use `action: webhook`; "
+                        "the engine refuses the whole file, so none of its restrictions apply",
+                        help="use `action: ask` (or deny) in .rampart/policy.yaml; webhooks belong in the "
+                             "global policy")
         condition = self.condition(node.get("when"))
         expires = self.expires_at(node.get("expires_at"))
         if effect is None:
