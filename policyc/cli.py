@@ -253,6 +253,110 @@ def _decider(sources: list[str], engine: str, project: str | None):
     return lambda call: bundle.decide(call).to_json()
 
 
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@click.option("--checklist", "checklists", multiple=True, metavar="NAME",
+              help="Only this production checklist (repeatable): rampart, openclaw-toolkit, toolrampart. "
+                   "Default: all.")
+@click.option("--deployment", "deployments", multiple=True, type=click.Path(dir_okay=False),
+              help="A deployment artifact (systemd unit, start script, crontab, sudoers, env file, "
+                   "toolrampart.toml) that verifies operational items (repeatable).")
+@click.option("--probes", "probe_files", multiple=True, type=click.Path(dir_okay=False),
+              help="A YAML file of extra probe calls (same format as the shipped probes; repeatable).")
+@click.option("--project", type=click.Path(), help="A project-tier policy merged onto the global ones.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "html", "json"]), default="text",
+              show_default=True, help="Report format (markdown for PR comments, html for an audit file).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
+@click.option("--fail-under", type=click.FloatRange(0, 1), metavar="SCORE",
+              help="Exit 1 when the score (covered / verifiable items, 0..1) is below SCORE.")
+@click.option("-v", "--verbose", is_flag=True, help="Text format: list needs-evidence and not-applicable rows too.")
+@_guarded
+def coverage(paths, checklists, deployments, probe_files, project, fmt, output, fail_under, verbose):
+    """Report how far a policy set covers the OWASP Top 10 for Agentic
+    Applications (2026) and the production checklists of Rampart, the
+    OpenClaw Production Toolkit and ToolRampart.
+
+    PATHS are policy files or directories (default: the embedded standard
+    policy). Probe calls are decided by the compiled bundle; each row is
+    covered, partial, uncovered, needs-evidence (what would settle it is
+    named) or not-applicable, with the deciding rule and its location as
+    evidence. Details: docs/coverage.md. Exit 0 when the report is produced,
+    1 on policy load errors or a score under --fail-under, 2 on usage or I/O
+    errors.
+    """
+    import io
+
+    from policyc.atomicfile import write_atomic
+    from policyc.coverage import ArtifactError, DataError, build_report
+    from policyc.coverage.html import html_page
+    from policyc.coverage.render import json_text, markdown, print_text as print_coverage
+
+    loaded = _load_clean(list(paths) or [default_policy()], project)
+    try:
+        report = build_report(loaded, _sources(loaded), checklists=list(checklists),
+                              deployments=list(deployments), probe_files=list(probe_files))
+    except (DataError, ArtifactError) as exc:
+        _err(f"error: {exc}")
+        sys.exit(EXIT_ERROR)
+    if fmt == "text" and not output:
+        print_coverage(Console(), report, verbose=verbose)
+    elif fmt == "text":
+        buffer = io.StringIO()
+        print_coverage(Console(file=buffer, width=120), report, verbose=verbose)
+        text = buffer.getvalue()
+    else:
+        text = {"markdown": markdown, "html": html_page, "json": json_text}[fmt](report)
+    if output:
+        write_atomic(output, text.encode("utf-8"))
+        Console(stderr=True).print(Text(f"wrote {output} ({fmt})"), highlight=False)
+    elif fmt != "text":
+        click.echo(text, nl=False)
+    score = report.summary()["score"]
+    sys.exit(EXIT_FINDINGS if fail_under is not None and score < fail_under else EXIT_OK)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--corpus", required=True, type=click.Path(dir_okay=False),
+              help="A corpus of expected decisions (Rampart bench format: version, cases[id, name, "
+                   "category, severity, tool, input, expected]).")
+@click.option("--min-score", type=click.FloatRange(0, 1), metavar="SCORE",
+              help="Exit 1 when the overall score (passed / cases, 0..1) is below SCORE.")
+@click.option("--strict", is_flag=True, help="Require the expected decision exactly (ask no longer satisfies deny).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@click.option("--project", type=click.Path(), help="A project-tier policy merged onto the global ones.")
+@click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+@_guarded
+def bench(paths, corpus, min_score, strict, fmt, project, verbose):
+    """Score a policy set against a corpus of expected decisions.
+
+    Every case is decided by the compiled bundle runtime; the score is the
+    share of cases whose decision meets the expectation, reported overall,
+    per category and per severity. Without --strict an `ask` satisfies an
+    expected `deny`. Exit 0, or 1 below --min-score or on policy load errors,
+    2 on usage or I/O errors (including a malformed corpus).
+    """
+    from policyc.codegen.bundle import compile_policy_set
+    from policyc.coverage import DataError
+    from policyc.coverage.bench import load_corpus, print_bench_text, run_bench, summarize
+    from policyc.runtime import load_bundle
+
+    loaded = _load_clean(list(paths), project)
+    try:
+        cases = load_corpus(corpus)
+    except DataError as exc:
+        _err(f"error: {exc}")
+        sys.exit(EXIT_ERROR)
+    bundle = load_bundle(compile_policy_set(loaded.policy_set, _sources(loaded)))
+    summary = summarize(run_bench(bundle, cases, strict=strict), strict=strict)
+    if fmt == "json":
+        click.echo(json.dumps(summary, indent=2))
+    else:
+        print_bench_text(Console(soft_wrap=True), summary, verbose=verbose)
+    sys.exit(EXIT_FINDINGS if min_score is not None and summary["score"] < min_score else EXIT_OK)
+
+
 def _print_test_text(results: list[FileResult], verbose: bool) -> None:
     console = Console(soft_wrap=True)
     total = failed = 0

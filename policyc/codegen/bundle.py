@@ -27,13 +27,12 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any
 
 from policyc import __version__, canonicalize
+from policyc.atomicfile import write_atomic as write_bundle  # noqa: F401 - re-exported public name
 from policyc.ir import (
     CallCount, Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
     Rule, Span,
@@ -330,29 +329,3 @@ def compile_policy_set(policy_set: PolicySet, sources: Mapping[str, bytes], *,
     assert data == canonical_json({"format": BUNDLE_FORMAT, "format_version": BUNDLE_FORMAT_VERSION,
                                    "manifest": manifest, "payload": payload})
     return data
-
-
-def write_bundle(path: str | os.PathLike[str], data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temporary file in the same
-    directory, flushed and fsynced, then ``os.replace``. On any error the
-    temporary file is removed and the error propagates (``OSError``)."""
-    target = os.fspath(path)
-    directory = os.path.dirname(os.path.abspath(target))
-    try:
-        mode = os.stat(target).st_mode & 0o777
-    except OSError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=".policyc-bundle-", suffix=".tmp", dir=directory)
-    try:
-        os.fchmod(fd, mode)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
