@@ -20,6 +20,8 @@ install-test: $(BIN)/python
 run: install
 	$(BIN)/policyc check --verbose
 	$(BIN)/policyc test
+	$(BIN)/policyc compile stdlib_policies/standard.yaml -o $(VENV)/standard.bundle.json
+	$(BIN)/policyc coverage --format text
 
 test: install-test
 	$(BIN)/python -m pytest
