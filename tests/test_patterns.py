@@ -545,3 +545,21 @@ def _backtrack(pattern: str, value: str) -> bool:
 def test_segment_glob_without_classes_equals_backtracking(pattern, value):
     # Go's greedy chunk placement only differs when a class can match '/'.
     assert match_command_glob(pattern, value) == _backtrack(pattern, value)
+
+
+def test_parser_build_skips_lark_collision_check_and_restores_it(monkeypatch):
+    """Lark's optional interegular collision check is off while our grammars
+    build (it takes minutes on the regex grammar) and restored after."""
+    import lark.lexer
+
+    from policyc.patterns import grammars
+
+    seen = []
+    monkeypatch.setattr(lark.lexer, "has_interegular", "sentinel", raising=False)
+    monkeypatch.setattr(lark.lexer, "_check_regex_collisions", lambda *a, **k: seen.append(a))
+    grammars.parser.cache_clear()
+    try:
+        assert grammars.parser("regex", "start").parse("AKIA[0-9A-Z]{16}")
+    finally:
+        grammars.parser.cache_clear()
+    assert seen == [] and lark.lexer.has_interegular == "sentinel"

@@ -46,14 +46,25 @@ def parser(name: str, start: str) -> Lark:
     """
     if start not in _STARTS[name]:
         raise KeyError(start)
-    return Lark(
-        _grammar_text(name),
-        parser="lalr",
-        lexer="contextual",
-        start=start,
-        propagate_positions=True,
-        maybe_placeholders=True,
-    )
+    # When the optional `interegular` package is installed, Lark compares
+    # every pair of terminals for collisions while building a lexer: a
+    # grammar-author diagnostic that takes minutes on the regex grammar's
+    # Unicode classes. Our grammars are fixed and tested, so it is skipped.
+    import lark.lexer
+
+    saved = getattr(lark.lexer, "has_interegular", False)
+    lark.lexer.has_interegular = False
+    try:
+        return Lark(
+            _grammar_text(name),
+            parser="lalr",
+            lexer="contextual",
+            start=start,
+            propagate_positions=True,
+            maybe_placeholders=True,
+        )
+    finally:
+        lark.lexer.has_interegular = saved
 
 
 class PatternError(Exception):
