@@ -253,6 +253,78 @@ def _decider(sources: list[str], engine: str, project: str | None):
     return lambda call: bundle.decide(call).to_json()
 
 
+class _SplitAtDoubleDash(click.Command):
+    """Keeps ``OLD... -- NEW...`` apart: click would drop the ``--``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if "--" in args:
+            at = args.index("--")
+            ctx.meta["policyc.new_paths"] = args[at + 1:]
+            args = args[:at]
+        return super().parse_args(ctx, args)
+
+
+@main.command(name="diff", cls=_SplitAtDoubleDash)
+@click.argument("old", nargs=-1, type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Output format.")
+@click.option("--fail-on-weaker", is_flag=True, help="Exit 1 when some call is decided less restrictively.")
+@click.pass_context
+@_guarded
+def diff_(ctx, old, fmt, fail_on_weaker):
+    """Show the tool calls two policy sets decide differently.
+
+    `policyc diff OLD NEW` compares two files; `policyc diff OLD... -- NEW...`
+    compares two sets (files or directories). Candidate calls are built from
+    every rule of both sets and their inline tests; each reported change is
+    confirmed by the reference evaluator and carries a witness call to replay
+    with `policyc eval`. Changes are grouped by (old rule, new rule);
+    `weaker` marks a new decision less restrictive than the old (deny >
+    webhook > ask > watch > allow). The search is not exhaustive: no change
+    found is not a proof of equivalence. Options go before `--`. Exit 1
+    with --fail-on-weaker when a weaker change exists, 2 on usage or load
+    errors.
+    """
+    from policyc.diff import diff_sets
+
+    new = ctx.meta.get("policyc.new_paths")
+    if new is None:
+        if len(old) != 2:
+            raise click.UsageError("give OLD NEW, or OLD... -- NEW...")
+        old, new = old[:1], old[1:]
+    if not old or not new:
+        raise click.UsageError("both sides of `--` need at least one path")
+    before, after = _load_clean(list(old), None), _load_clean(list(new), None)
+    tests = [c.call for f in before.files + after.files for c in f.tests]
+    result = diff_sets(before.policy_set, after.policy_set, extra_calls=tests)
+    if fmt == "json":
+        click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
+    else:
+        _print_diff(result)
+    sys.exit(EXIT_FINDINGS if fail_on_weaker and result.weaker else EXIT_OK)
+
+
+def _print_diff(result) -> None:
+    console = Console(soft_wrap=True)
+    for change in result.changes:
+        mark = Text("weaker  ", style="bold red") if change.weaker else Text("stricter", style="bold yellow") \
+            if change.new.action.rank > change.old.action.rank else Text("changed ", style="bold")
+        mark.append(f" {change.old.action.value} -> {change.new.action.value}")
+        for side, decision in (("old", change.old), ("new", change.new)):
+            rule = decision.rule
+            where = f"policy `{rule.policy}` rule {rule.index + 1}" if rule else "default action"
+            if rule and rule.span:
+                where += f" ({rule.span.path}:{rule.span.line})"
+            mark.append(f"\n    {side}: {where}", style="dim")
+        mark.append(f"\n    witness: {json.dumps(change.witness, sort_keys=True)}")
+        if change.count > 1:
+            mark.append(f" (+{change.count - 1} more)", style="dim")
+        console.print(mark, highlight=False)
+    weaker = len(result.weaker)
+    console.print(Text(f"{len(result.changes)} change(s), {weaker} weaker, {result.candidates} candidate calls",
+                       style="bold red" if weaker else "bold"), highlight=False)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--checklist", "checklists", multiple=True, metavar="NAME",
