@@ -26,6 +26,7 @@ from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.diagnostics.render import json_document, print_text
 from policyc.diagnostics.sarif import sarif_document
 from policyc.loader import expand, load_policy_set
+from policyc.passes.project_tier import check_project_tier, verify_no_weakening
 from policyc.suppress import apply_suppressions
 from policyc.testing import FileResult, run_file
 
@@ -114,8 +115,9 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
         sys.exit(EXIT_ERROR)
     files = expand(list(paths) + list(global_)) if paths or global_ else [default_policy()]
     loaded = load_policy_set(files, project=project)
-    diagnostics = sorted(loaded.diagnostics, key=Diagnostic.sort_key)
+    diagnostics = sorted(loaded.diagnostics + check_project_tier(loaded), key=Diagnostic.sort_key)
     diagnostics = apply_suppressions(diagnostics, loaded.files, config)
+    verified = verify_no_weakening(loaded) if global_ and loaded.ok else 0
     if fmt == "json":
         click.echo(json.dumps(json_document(diagnostics, len(loaded.files)), indent=2))
     elif fmt == "sarif":
@@ -124,6 +126,9 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
         click.echo(annotations(diagnostics), nl=False)
     else:
         print_text(Console(soft_wrap=True), diagnostics, len(loaded.files), verbose=verbose)
+        if verified:
+            click.echo(f"project tier: {verified} candidate calls, none decided less restrictively than the "
+                       "global policy alone (spec §3.5)")
     threshold = Severity(fail_on or (config.fail_on.value if config.fail_on else "error")).rank
     sys.exit(EXIT_FINDINGS if any(d.severity.rank >= threshold for d in diagnostics) else EXIT_OK)
 

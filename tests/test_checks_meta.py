@@ -10,6 +10,8 @@ import pytest
 from policyc.checks import REGISTRY
 from policyc.frontends.rampart import load_file
 from policyc.ir import Tier
+from policyc.loader import load_policy_set
+from policyc.passes.project_tier import check_project_tier
 from policyc.suppress import apply_suppressions
 from policyc.testing import run_file
 
@@ -23,6 +25,8 @@ def _codes(path: Path) -> set[str]:
     tier = Tier.PROJECT if path.parent.name.startswith("PC2") else Tier.GLOBAL
     loaded = load_file(str(path), tier=tier)
     diagnostics = loaded.diagnostics + run_file(str(path)).diagnostics
+    if tier is Tier.PROJECT:
+        diagnostics += check_project_tier(load_policy_set([], project=str(path)))
     return {d.code for d in apply_suppressions(diagnostics, [loaded])}
 
 

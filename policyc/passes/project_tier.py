@@ -1,0 +1,109 @@
+"""Project-tier checks (spec §3.5): what a checked-in ``.rampart/policy.yaml``
+tries and fails to loosen, and the proof that the merged set never decides
+below the global set alone.
+
+:func:`check_project_tier(loaded) <check_project_tier>` -> list of
+diagnostics:
+
+* PC202 ``project-allow-cannot-grant``: an ``allow`` rule in the project
+  tier. The tier only restricts, so the rule can at most exempt calls from
+  the later rules of its own policy or from the project's default; it never
+  allows what the global set decides otherwise. With global files in the
+  set, a witness call the rule matches is attached with the merged decision
+  (which is the global set's), when one is found.
+* PC203 ``project-default-cannot-loosen``: a project ``default_action``
+  less restrictive than the global default (``allow`` always is: with
+  global files unknown it can only restrict nothing).
+
+With both tiers present, :func:`verify_no_weakening` compares the merged set
+with the global set alone on the candidate calls of :mod:`policyc.diff`; a
+weaker merged decision would contradict spec §3.5 and is raised as
+:class:`WeakeningFound` (an internal error: the evaluator is wrong, not the
+policy).
+"""
+
+from __future__ import annotations
+
+from policyc.checks import check
+from policyc.diagnostics.model import Diagnostic
+from policyc.diff import diff_sets, rule_calls
+from policyc.evaluate import ToolCall, decide
+from policyc.frontends.yaml_source import YMap
+from policyc.ir import Effect, PolicySet, Tier
+from policyc.loader import LoadedSet, assemble
+
+
+class WeakeningFound(AssertionError):
+    """The merged set decided a call less restrictively than the global set
+    alone; ``witness`` is the call."""
+
+    def __init__(self, witness: dict, global_action: str, merged_action: str):
+        super().__init__(f"merged policy set decides {merged_action} where the global set alone decides "
+                         f"{global_action}: {witness}")
+        self.witness = witness
+
+
+def _global_only(loaded: LoadedSet) -> PolicySet | None:
+    files = [f for f in loaded.files if f.tier is Tier.GLOBAL and f.ok and (f.policies or f.default)]
+    return assemble(files) if files else None
+
+
+def check_project_tier(loaded: LoadedSet) -> list[Diagnostic]:
+    """PC202 and PC203 for every project-tier file of ``loaded``."""
+    project_files = [f for f in loaded.files if f.tier is Tier.PROJECT and f.ok]
+    if not project_files:
+        return []
+    global_set = _global_only(loaded)
+    out: list[Diagnostic] = []
+    for f in project_files:
+        node = f.root.get("default_action") if isinstance(f.root, YMap) else None
+        if node is not None and f.default is not None:
+            floor = global_set.default if global_set is not None else None
+            if f.default is Effect.ALLOW or (floor is not None and f.default.rank < floor.rank):
+                against = f"the global default `{floor.value}`" if floor is not None else "any global default"
+                out.append(check("PC203").at(
+                    node.span, f"project `default_action: {f.default.value}` cannot loosen {against}; "
+                    "the project tier only restricts, so this line has no effect",
+                    help="remove it, or set a stricter default (ask or deny) for calls no rule decides"))
+        for policy in f.policies:
+            for rule in policy.rules:
+                if rule.effect is Effect.ALLOW:
+                    out.append(_allow_finding(loaded, policy, rule, global_set))
+    return out
+
+
+def _allow_finding(loaded: LoadedSet, policy, rule, global_set: PolicySet | None) -> Diagnostic:
+    extra = {}
+    if global_set is not None:
+        alone = PolicySet((policy,), Effect.ALLOW)
+        for call in rule_calls(policy, rule):
+            parsed = ToolCall.from_mapping(call)
+            own = decide(alone, parsed).rule
+            if own is None or own.policy != policy.name or own.index != rule.index:
+                continue  # the candidate does not reach this rule
+            merged = decide(loaded.policy_set, parsed)
+            if merged.action is not Effect.ALLOW and decide(global_set, parsed).action is merged.action:
+                extra = {"witness": call, "witness_decision": merged.to_json()}
+                break
+    message = (f"`allow` in project policy `{policy.name}` cannot grant anything: the project tier only "
+               "restricts, so calls it matches are still decided by the global policy")
+    if extra:
+        message += f" (this one: {extra['witness_decision']['action']})"
+    return check("PC202").at(
+        rule.span, message,
+        help="remove the rule; to spare calls from a later rule of this policy, narrow that rule "
+             "(command_not_matches / path_not_matches) instead", **extra)
+
+
+def verify_no_weakening(loaded: LoadedSet) -> int:
+    """Compare the merged set with the global set alone; return the number
+    of candidate calls compared (0 without both tiers). Raises
+    :class:`WeakeningFound` on a call decided less restrictively."""
+    global_set = _global_only(loaded)
+    if global_set is None or not any(f.tier is Tier.PROJECT for f in loaded.files):
+        return 0
+    tests = [c.call for f in loaded.files for c in f.tests]
+    result = diff_sets(global_set, loaded.policy_set, extra_calls=tests)
+    for change in result.weaker:
+        raise WeakeningFound(change.witness, change.old.action.value, change.new.action.value)
+    return result.candidates
