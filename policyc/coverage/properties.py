@@ -1,8 +1,9 @@
 """Properties of the policy set that checklist items ask for.
 
 Each verifier takes the :class:`PolicyFacts` of the verified set and gives a
-:class:`~policyc.coverage.model.Verdict` (``ok`` True/False, never None: the
-policy set is always at hand). ``PROPERTIES`` maps the names catalogs use
+:class:`~policyc.coverage.model.Verdict` (``ok`` True/False; None only for
+``notify-on-deny`` without any notify block, since the alert endpoint is a
+deployment's own setting). ``PROPERTIES`` maps the names catalogs use
 (``properties: [default-deny]``) to verifiers.
 """
 
@@ -111,7 +112,11 @@ def notify_on_deny(facts: PolicyFacts) -> Verdict:
         if "deny" in events:
             return _verdict("notify-on-deny", True, f"notify sends deny events{_at(notify.span)}")
         return _verdict("notify-on-deny", False, f"notify does not list deny in `on`{_at(notify.span)}")
-    return _verdict("notify-on-deny", False, "no file sets `notify: {url, on: [deny]}`")
+    # The alert endpoint is a deployment's own setting (a shipped policy cannot
+    # know it): no notify block is absent evidence, not a failure.
+    detail = "no file sets `notify: {url, on: [deny]}`"
+    return Verdict(None, {"kind": "property", "property": "notify-on-deny", "ok": None, "detail": detail},
+                   f"notify-on-deny: {detail}")
 
 
 def has_policies(facts: PolicyFacts) -> Verdict:
