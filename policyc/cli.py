@@ -26,7 +26,8 @@ from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.diagnostics.render import json_document, print_text
 from policyc.diagnostics.sarif import sarif_document
 from policyc.loader import expand, load_policy_set
-from policyc.passes.project_tier import check_project_tier, verify_no_weakening
+from policyc.passes import run_passes
+from policyc.passes.project_tier import verify_no_weakening
 from policyc.suppress import apply_suppressions
 from policyc.testing import FileResult, run_file
 
@@ -94,8 +95,9 @@ def main() -> None:
                    "([tool.policyc]) from the current directory upwards.")
 @click.option("--no-config", is_flag=True, help="Ignore every configuration file.")
 @click.option("-v", "--verbose", is_flag=True, help="Print a summary even when clean.")
+@click.option("--timings", is_flag=True, help="Print the time each analysis pass took (seconds) to stderr.")
 @_guarded
-def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose):
+def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose, timings):
     """Check policy files for load errors and structural mistakes.
 
     PATHS are policy files or directories of them (default: the embedded
@@ -115,7 +117,10 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
         sys.exit(EXIT_ERROR)
     files = expand(list(paths) + list(global_)) if paths or global_ else [default_policy()]
     loaded = load_policy_set(files, project=project)
-    diagnostics = sorted(loaded.diagnostics + check_project_tier(loaded), key=Diagnostic.sort_key)
+    stages: list | None = [] if timings else None
+    diagnostics = sorted(loaded.diagnostics + run_passes(loaded, timings=stages), key=Diagnostic.sort_key)
+    for stage in stages or ():
+        click.echo(f"pass {stage.name:<18} {stage.seconds:8.3f} s  {stage.findings} finding(s)", err=True)
     diagnostics = apply_suppressions(diagnostics, loaded.files, config)
     verified = verify_no_weakening(loaded) if global_ and loaded.ok else 0
     if fmt == "json":

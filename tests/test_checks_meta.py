@@ -11,7 +11,8 @@ from policyc.checks import REGISTRY
 from policyc.frontends.rampart import load_file
 from policyc.ir import Tier
 from policyc.loader import load_policy_set
-from policyc.passes.project_tier import check_project_tier
+from policyc.analysis import replay
+from policyc.passes import run_passes
 from policyc.suppress import apply_suppressions
 from policyc.testing import run_file
 
@@ -25,9 +26,12 @@ def _codes(path: Path) -> set[str]:
     tier = Tier.PROJECT if path.parent.name.startswith("PC2") else Tier.GLOBAL
     loaded = load_file(str(path), tier=tier)
     diagnostics = loaded.diagnostics + run_file(str(path)).diagnostics
-    if tier is Tier.PROJECT:
-        diagnostics += check_project_tier(load_policy_set([], project=str(path)))
+    diagnostics += run_passes(_policy_set(path, tier))
     return {d.code for d in apply_suppressions(diagnostics, [loaded])}
+
+
+def _policy_set(path: Path, tier: Tier):
+    return load_policy_set([], project=str(path)) if tier is Tier.PROJECT else load_policy_set([str(path)])
 
 
 def _fixtures(prefix: str) -> list[tuple[str, Path]]:
@@ -74,3 +78,18 @@ GENERATED = {"PC004": _too_large}
 @pytest.mark.parametrize("code", sorted(GENERATED))
 def test_generated_failing_fixture(code: str, tmp_path: Path) -> None:
     assert code in _codes(GENERATED[code](tmp_path))
+
+
+def _all_fixtures() -> list[Path]:
+    return sorted(CHECK_FIXTURES.glob("*/*.yaml"))
+
+
+@pytest.mark.parametrize("path", _all_fixtures(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_witness_replays(path: Path) -> None:
+    """Each finding's witness call, decided again by the reference
+    evaluator, gets exactly the decision the finding reports."""
+    tier = Tier.PROJECT if path.parent.name.startswith("PC2") else Tier.GLOBAL
+    loaded = _policy_set(path, tier)
+    for diag in run_passes(loaded):
+        if "witness" in diag.extra:
+            assert replay(loaded.policy_set, diag.extra["witness"]).to_json() == diag.extra["witness_decision"]

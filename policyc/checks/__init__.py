@@ -58,6 +58,18 @@ _CHECKS = [
     Check("PC201", "project-webhook", E, "A project-tier policy uses `action: webhook`, which the engine refuses."),
     Check("PC202", "project-allow-cannot-grant", W, "An allow rule in the project tier, which only restricts."),
     Check("PC203", "project-default-cannot-loosen", W, "A project default_action less restrictive than the global one."),
+    Check("PC101", "unreachable-rule", W, "Every call the rule matches is decided by an earlier rule of its policy."),
+    Check("PC102", "exception-never-applies", E, "An allow/ask/watch rule whose every call a deny elsewhere overrides."),
+    Check("PC103", "partial-deny-overlap", Severity.INFO, "Some calls an allow rule matches are denied by another policy."),
+    Check("PC104", "priority-cannot-beat-deny", W, "An allow policy ordered before a deny policy it overlaps: deny still wins."),
+    Check("PC105", "empty-condition", W, "A rule whose condition no call can satisfy."),
+    Check("PC106", "field-not-carried", W, "A rule reads a field that none of its policy's tools carries."),
+    Check("PC107", "unknown-tool", W, "A policy names a tool no agent sends (a likely typo)."),
+    Check("PC108", "disabled-policy", Severity.INFO, "A policy with `enabled: false`; none of its rules is evaluated."),
+    Check("PC109", "expired-rule", W, "A rule whose expires_at has passed; the engine skips it."),
+    Check("PC301", "subsumed-pattern", Severity.INFO, "A pattern that another pattern of the same list already covers."),
+    Check("PC302", "duplicate-rule", W, "A rule structurally equal to an earlier rule of its policy."),
+    Check("PC303", "pattern-never-matches-field", W, "A pattern no value of its field can match."),
 ]
 
 REGISTRY: dict[str, Check] = {c.code: c for c in _CHECKS}

@@ -1,0 +1,302 @@
+"""Languages of patterns and field predicates (spec §4, §5).
+
+Every glob is read in the flavour its field uses: command globs for command,
+url, session, agent, tool and tool-parameter values; path globs for paths;
+domain globs over normalized domains; ``command_contains`` needles as
+case-insensitive substrings of the raw command.
+
+``language_of(predicate, granting)`` gives one :class:`FieldLanguage`: the
+field values a predicate accepts *on the raw value*, and whether that is the
+predicate's exact meaning. It is exact for url, domain, session and
+tool-parameter predicates. For commands and paths a rule matches *spellings*
+of the value (spec §5 canonicalization; path spellings and case folding,
+§4), so the raw-value language is only a guide for building witnesses; every
+claim built on it is replayed with the reference evaluator. Proofs about
+commands and paths go through :mod:`policyc.analysis.implication`, which
+reasons on the spelling sets and says which side (restrictive or granting) it
+takes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Optional
+
+from policyc import canonicalize
+from policyc.ir import Field, FieldPredicate, Pattern, PatternLanguage
+from policyc.patterns import match_command_glob, match_domain_glob, match_path_glob
+
+from .automata import (
+    ANYTHING, NOTHING, Language, Unsupported, difference, glob_language, includes, intersect,
+    is_empty, regex_language, substring_language, union,
+)
+
+_FLAVOR = {PatternLanguage.COMMAND_GLOB: "command", PatternLanguage.PATH_GLOB: "path",
+           PatternLanguage.DOMAIN_GLOB: "domain"}
+_META = set("*?[\\")
+
+
+def pattern_language(pattern: Pattern, *, folded: bool = False) -> Language:
+    """The values ``pattern`` matches, in its own language (spec §4).
+
+    ``folded`` reads the pattern lower-cased, as path predicates and
+    tool-parameter values also try (the result is then a language over
+    lower-cased values). Raises :class:`Unsupported` for response regexes
+    (they are searched, not matched, and never analysed here) and for globs
+    the automata cannot hold.
+    """
+    if pattern.language is PatternLanguage.SUBSTRING:
+        return substring_language(pattern.source)
+    flavor = _FLAVOR.get(pattern.language)
+    if flavor is None:
+        raise Unsupported("response regexes are not analysed")
+    return glob_language(pattern.source.lower() if folded else pattern.source, flavor)
+
+
+def patterns_language(patterns: Iterable[Pattern], *, folded: bool = False) -> Language:
+    """The union of :func:`pattern_language` over ``patterns``."""
+    return union(*(pattern_language(p, folded=folded) for p in patterns))
+
+
+# ----------------------------------------------------------- field syntax
+
+#: Paths as the evaluator compares them: cleaned (spec §4; no empty, ``.``
+#: or ``..``-after-a-name segments, no trailing ``/``), ``/`` separators.
+_SEGMENT = r"(?:[^/\\.][^/\\]*|\.[^/\\.][^/\\]*|\.\.[^/\\]+)"
+CLEAN_PATH_REGEX = rf"/|/{_SEGMENT}(?:/{_SEGMENT})*|\.|(?:\.\./)*\.\.|(?:\.\./)*{_SEGMENT}(?:/{_SEGMENT})*"
+#: Host names as ``domain_matches`` compares them (lower-case, no ``/``).
+HOST_REGEX = r"[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?"
+#: Normalized ``domain`` values (spec §4): lower-cased, never empty, and
+#: taken to be host names, so without ``/`` (a ``domain`` parameter is
+#: expected to hold a host name, as the url's host does).
+DOMAIN_REGEX = r"[^/A-Z]+"
+#: An absolute URL: a scheme, then ``:``.
+URL_REGEX = r"[A-Za-z][A-Za-z0-9+.\-]*:[^]*"
+#: A one-component command with no shell syntax: its only spelling that
+#: matters is itself (spec §5), so witnesses prefer it.
+SIMPLE_COMMAND_REGEX = r"[a-z0-9_./=:@%+,-](?:[a-zA-Z0-9_./=:@%+,* -]*[a-zA-Z0-9_./=:@%+,*-])?"
+#: Printable ASCII.
+PRINTABLE_REGEX = r"[\x20-\x7e]*"
+
+
+@lru_cache(maxsize=None)
+def syntax(name: str) -> Language:
+    """A named field-syntax language: ``clean-path``, ``host``, ``domain``, ``url``,
+    ``simple-command`` or ``printable``."""
+    return regex_language({"clean-path": CLEAN_PATH_REGEX, "host": HOST_REGEX, "url": URL_REGEX, "domain": DOMAIN_REGEX,
+                           "simple-command": SIMPLE_COMMAND_REGEX, "printable": PRINTABLE_REGEX}[name])
+
+
+# ------------------------------------------------------- field predicates
+
+
+@dataclass(frozen=True)
+class FieldLanguage:
+    """The raw field values a predicate accepts (``language``), and whether
+    that is its exact meaning (``exact``) or a guide for witnesses only.
+    ``None`` as language: the predicate constrains nothing (it has no
+    positive pattern and is skipped by the evaluator)."""
+
+    field: Field
+    language: Optional[Language]
+    exact: bool
+
+
+def _positive(pred: FieldPredicate) -> bool:
+    return bool(pred.patterns)
+
+
+def language_of(pred: FieldPredicate, granting: bool) -> FieldLanguage:
+    """The raw-value language of a field predicate on one side (``granting``:
+    an allow rule; else restrictive), see the module docstring. Raises
+    :class:`Unsupported` for response predicates and unanalysable globs."""
+    if pred.field is Field.SESSION and not pred.patterns:
+        return FieldLanguage(pred.field, difference(ANYTHING, patterns_language(pred.exclusions)), True)
+    if not _positive(pred):
+        return FieldLanguage(pred.field, None, True)
+    if pred.field is Field.PARAM:
+        return FieldLanguage(pred.field, patterns_language(pred.patterns, folded=True), True)
+    positive = patterns_language(pred.patterns)
+    exact = pred.field in (Field.URL, Field.DOMAIN, Field.SESSION)
+    if pred.exclusions:
+        positive = difference(positive, patterns_language(pred.exclusions))
+    return FieldLanguage(pred.field, positive, exact)
+
+
+# ------------------------------------------------------------ inclusion
+
+
+def matches(pattern: Pattern, value: str, *, folded: bool = False) -> bool:
+    """The direct (reference) matcher of ``pattern``'s language on ``value``
+    (``folded``: both lower-cased, as path and tool-parameter fields also
+    try). Response regexes never match here."""
+    source = pattern.source.lower() if folded else pattern.source
+    value = value.lower() if folded else value
+    if pattern.language is PatternLanguage.SUBSTRING:
+        return canonicalize._lower(pattern.source) in canonicalize._lower(value)
+    if pattern.language is PatternLanguage.PATH_GLOB:
+        return match_path_glob(source, value)
+    if pattern.language is PatternLanguage.DOMAIN_GLOB:
+        return match_domain_glob(source, value)
+    if pattern.language is PatternLanguage.COMMAND_GLOB:
+        return match_command_glob(source, value)
+    return False
+
+
+@lru_cache(maxsize=8192)
+def _samples(pattern: Pattern, folded: bool) -> tuple[str, ...]:
+    """A few values ``pattern`` surely matches (checked with the direct
+    matcher), made by filling its wildcards; used to refute inclusion
+    without building automata."""
+    if pattern.language is PatternLanguage.SUBSTRING:
+        return (pattern.source,)
+    text = pattern.source.lower() if folded else pattern.source
+    if pattern.language is not PatternLanguage.DOMAIN_GLOB:
+        text = text.replace("\\", "/")  # the glob matchers read \ as /
+    out = []
+    for fill in ("", "a", "a/a"):
+        out_chars, index = [], 0
+        while index < len(text):
+            char = text[index]
+            if char == "*":
+                while index < len(text) and text[index] == "*":
+                    index += 1
+                out_chars.append(fill)
+                continue
+            if char == "?":
+                out_chars.append("a")
+            elif char == "[":
+                close = text.find("]", index + 2)
+                inner = text[index + 1:close] if close > 0 else ""
+                out_chars.append(inner[0] if inner and inner[0] not in "^!" else "~")
+                index = close if close > 0 else index
+            else:
+                out_chars.append(char)
+            index += 1
+        value = "".join(out_chars)
+        if pattern.language is PatternLanguage.DOMAIN_GLOB:
+            value = value.strip().lower().rstrip(".")
+        if value not in out and matches(pattern, value, folded=folded):
+            out.append(value)
+    return tuple(out)
+
+
+def samples(pattern: Pattern) -> tuple[str, ...]:
+    """Values ``pattern`` surely matches (its wildcards filled)."""
+    return _samples(pattern, False)
+
+
+def raw_accepts(pred: FieldPredicate, value: str) -> bool:
+    """The predicate's patterns and exclusions read on the raw ``value``
+    with the direct matchers (also folded for paths and tool parameters);
+    exact for url, domain, session and tool parameters."""
+    folds = (False, True) if pred.field in (Field.PATH, Field.PARAM) else (False,)
+
+    def any_of(patterns) -> bool:
+        return any(matches(p, value, folded=f) for p in patterns for f in folds)
+
+    return (any_of(pred.patterns) or not pred.patterns) and not any_of(pred.exclusions)
+
+
+def refuted(pattern: Pattern, others: list[Pattern], *, folded: bool = False) -> bool:
+    """A sample of ``pattern`` that none of ``others`` matches exists: so
+    ``pattern`` is surely not subsumed by them (cheap, exact when True)."""
+    return any(not any(matches(o, value, folded=folded) for o in others)
+               for value in _samples(pattern, folded))
+
+
+def share_sample(a: list[Pattern], b: list[Pattern], *, folded: bool = False) -> bool:
+    """A sample value of a pattern of ``a`` matched by ``b`` or the other
+    way round: the two lists surely overlap (cheap; False proves nothing)."""
+    return any(matches(q, value, folded=folded) for p in a for value in _samples(p, folded) for q in b) or \
+        any(matches(q, value, folded=folded) for p in b for value in _samples(p, folded) for q in a)
+
+
+def prefixes_meet(a: list[Pattern], b: list[Pattern]) -> bool:
+    """Some pattern of ``a`` and some of ``b`` have literal prefixes one of
+    which starts the other (case-insensitively): they may overlap. False
+    proves they are disjoint."""
+    return any(_compatible(_prefix(p.source), _prefix(q.source)) for p in a for q in b)
+
+
+def sample_in(pattern: Pattern, language: Language, *, folded: bool = False) -> bool:
+    """Some sample value of ``pattern`` is in ``language`` (cheap)."""
+    return any(language.accepts(v) for v in _samples(pattern, folded))
+
+
+def _literal(source: str) -> bool:
+    return not (_META & set(source))
+
+
+def _prefix(source: str) -> str:
+    out = []
+    for char in source.lower():
+        if char in _META:
+            break
+        out.append(char)
+    return "".join(out)
+
+
+def _compatible(a: str, b: str) -> bool:
+    return a.startswith(b) or b.startswith(a)
+
+
+def _literal_matches(source: str, others: list[Pattern], folded: bool) -> bool:
+    """``source`` taken as a value (patterns without glob syntax denote just
+    themselves) against the direct matchers."""
+    for other in others:
+        if other.language is PatternLanguage.PATH_GLOB:
+            if match_path_glob(other.source.lower() if folded else other.source,
+                               source.lower() if folded else source):
+                return True
+        elif other.language is PatternLanguage.COMMAND_GLOB and match_command_glob(other.source, source):
+            return True
+    return False
+
+
+def pattern_subsumed(pattern: Pattern, others: list[Pattern], *, folded: bool = False) -> bool:
+    """Whether every value ``pattern`` matches is matched by one of ``others``
+    (same pattern language). Exact; fast paths: an identical pattern, a
+    literal pattern tried with the direct matcher, and literal prefixes that
+    cannot overlap. Raises :class:`Unsupported` like :func:`pattern_language`."""
+    if any(o.source == pattern.source and o.language is pattern.language for o in others):
+        return True
+    if refuted(pattern, others, folded=folded):
+        return False
+    flavor_ok = pattern.language in (PatternLanguage.COMMAND_GLOB, PatternLanguage.PATH_GLOB)
+    if flavor_ok and _literal(pattern.source) and all(o.language is pattern.language for o in others):
+        return _literal_matches(pattern.source, others, folded)
+    if pattern.language is not PatternLanguage.SUBSTRING:
+        mine = _prefix(pattern.source)
+        others = [o for o in others
+                  if o.language is PatternLanguage.SUBSTRING or _compatible(mine, _prefix(o.source))]
+    if not others:
+        return is_empty(pattern_language(pattern, folded=folded))
+    return includes(patterns_language(others, folded=folded), pattern_language(pattern, folded=folded))
+
+
+def patterns_subsumed(patterns: Iterable[Pattern], others: list[Pattern], *, folded: bool = False) -> bool:
+    """Every pattern of ``patterns`` is subsumed by ``others``."""
+    return all(pattern_subsumed(p, others, folded=folded) for p in patterns)
+
+
+def path_subsumed(patterns: Iterable[Pattern], others: list[Pattern]) -> bool:
+    """Path spellings match case-sensitively or both lower-cased (spec §4):
+    inclusion must hold in both readings."""
+    patterns = list(patterns)
+    return patterns_subsumed(patterns, others) and patterns_subsumed(patterns, others, folded=True)
+
+
+def composite_globs(pred: FieldPredicate) -> list[Pattern]:
+    """The command globs that are themselves composite commands (a granting
+    rule matches the whole compound command with them, spec §5)."""
+    return [p for p in pred.patterns
+            if p.language is PatternLanguage.COMMAND_GLOB and canonicalize.is_composite(p.source)]
+
+
+__all__ = [
+    "CLEAN_PATH_REGEX", "FieldLanguage", "NOTHING", "composite_globs", "intersect", "language_of",
+    "path_subsumed", "pattern_language", "pattern_subsumed", "patterns_language", "patterns_subsumed",
+    "syntax",
+]

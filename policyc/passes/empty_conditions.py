@@ -1,0 +1,27 @@
+"""PC105 empty-condition: rules whose condition no call satisfies."""
+
+from __future__ import annotations
+
+from policyc.analysis import condition_unsatisfiable
+from policyc.checks import check
+from policyc.diagnostics.model import Diagnostic
+from policyc.ir import Effect
+
+from .context import Context, rule_name
+
+
+def check_empty_conditions(ctx: Context) -> list[Diagnostic]:
+    """PC105 for every live rule whose condition is proven unsatisfiable on
+    its side (:func:`policyc.analysis.condition_unsatisfiable`); marks it dead."""
+    out = []
+    for policy in ctx.policy_set.policies:
+        for rule in policy.rules:
+            if ctx.is_dead(policy, rule):
+                continue
+            reason = condition_unsatisfiable(rule.condition, rule.effect is Effect.ALLOW)
+            if reason is not None:
+                ctx.kill(policy, rule)
+                out.append(check("PC105").at(
+                    rule.condition.span or rule.span, f"{rule_name(policy, rule)} never applies: {reason}",
+                    label="never holds", help="fix the condition, or delete the rule"))
+    return out

@@ -1,0 +1,71 @@
+"""PC302 duplicate-rule and PC101 unreachable-rule: first-applicable inside
+one policy (spec §3.2) leaves a later rule nothing to decide."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from policyc.analysis import condition_implies, decided_in, fires, replay, request_view, witness_call
+from policyc.checks import check
+from policyc.diagnostics.model import Diagnostic
+from policyc.ir import Effect, Policy, Rule
+
+from .context import Context, rule_name
+
+
+def _same(a: Rule, b: Rule) -> bool:
+    return dataclasses.replace(a, index=0) == dataclasses.replace(b, index=0)
+
+
+def _shadower(policy: Policy, rule: Rule) -> Rule | None:
+    """An earlier rule that fires for every call ``rule`` matches (proven),
+    skipping rules that can expire or need a call history."""
+    granting = rule.effect is Effect.ALLOW
+    for earlier in policy.rules[:rule.index]:
+        if earlier.expires_at or earlier.condition.call_count is not None:
+            continue
+        if request_view(earlier.condition).always or condition_implies(
+                rule.condition, granting, earlier.condition, earlier.effect is Effect.ALLOW):
+            return earlier
+    return None
+
+
+def check_reachability(ctx: Context) -> list[Diagnostic]:
+    """PC302 for a rule structurally equal to an earlier rule of its policy;
+    PC101 for a rule every call of which an earlier rule of the same policy
+    decides (proven by :func:`condition_implies`), reported only with a
+    witness call that the reference evaluator shows decided by the earlier
+    rule. Response-side rules are left alone (they also act on output)."""
+    out = []
+    for policy in ctx.policy_set.policies:
+        for rule in policy.rules:
+            if ctx.is_dead(policy, rule) or rule.condition.response_side:
+                continue
+            twin = next((r for r in policy.rules[:rule.index] if _same(r, rule)), None)
+            if twin is not None:
+                ctx.kill(policy, rule)
+                out.append(check("PC302").at(
+                    rule.span, f"{rule_name(policy, rule)} repeats rule {twin.index + 1} exactly; "
+                    "it can never decide a call", label="duplicate", help="delete the repeat"))
+                continue
+            finding = _unreachable(ctx, policy, rule)
+            if finding is not None:
+                ctx.kill(policy, rule)
+                out.append(finding)
+    return out
+
+
+def _unreachable(ctx: Context, policy: Policy, rule: Rule) -> Diagnostic | None:
+    earlier = _shadower(policy, rule)
+    if earlier is None:
+        return None
+    call = witness_call([(rule.condition, rule.effect is Effect.ALLOW)], [policy.scope])
+    if call is None or not fires(policy, rule, call) or decided_in(ctx.policy_set, policy, call) != earlier.index:
+        return None
+    decision = replay(ctx.policy_set, call)
+    what = "it matches every call" if request_view(earlier.condition).always else "it matches every call this rule matches"
+    return check("PC101").at(
+        rule.span, f"{rule_name(policy, rule)} is unreachable: rule {earlier.index + 1} "
+        f"(`{earlier.effect.value}`) comes first and {what}", label="never decides",
+        help=f"move it above rule {earlier.index + 1}, narrow rule {earlier.index + 1}, or delete it",
+        witness=call, witness_decision=decision.to_json())
