@@ -118,7 +118,7 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
     files = expand(list(paths) + list(global_)) if paths or global_ else [default_policy()]
     loaded = load_policy_set(files, project=project)
     stages: list | None = [] if timings else None
-    diagnostics = sorted(loaded.diagnostics + run_passes(loaded, timings=stages), key=Diagnostic.sort_key)
+    diagnostics = sorted(loaded.diagnostics + run_passes(loaded, timings=stages, fmt=fmt), key=Diagnostic.sort_key)
     for stage in stages or ():
         click.echo(f"pass {stage.name:<18} {stage.seconds:8.3f} s  {stage.findings} finding(s)", err=True)
     diagnostics = apply_suppressions(diagnostics, loaded.files, config)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from policyc.diagnostics.model import Diagnostic
+from policyc.diagnostics.progress import progress
 from policyc.loader import LoadedSet
 
 from . import deny_conflicts, empty_conditions, pattern_hygiene, policy_state, reachability, tool_scope
@@ -50,14 +51,17 @@ PASSES: list[Pass] = [
 ]
 
 
-def run_passes(loaded: LoadedSet, *, timings: list[Timing] | None = None) -> list[Diagnostic]:
+def run_passes(loaded: LoadedSet, *, timings: list[Timing] | None = None,
+               fmt: str | None = None) -> list[Diagnostic]:
     """Every pass of :data:`PASSES` over ``loaded`` (files with load errors
     contribute no policies, as in the engine); appends one :class:`Timing`
-    per pass to ``timings`` when given. Returns the diagnostics in pass
-    order."""
+    per pass to ``timings`` when given. With ``fmt`` (the output format), a
+    progress bar runs on a terminal's stderr for text output
+    (:func:`policyc.diagnostics.progress.progress`). Returns the
+    diagnostics in pass order."""
     ctx = Context(loaded)
     out: list[Diagnostic] = []
-    for stage in PASSES:
+    for stage in PASSES if fmt is None else progress(PASSES, "analysing policies", fmt=fmt):
         start = time.perf_counter()
         found = stage.run(ctx)
         if timings is not None:
