@@ -6,7 +6,9 @@ runtime: pure standard library (no Lark), so ``policyc.runtime`` can import it.
 * :func:`domain_of` — the host of a url as the engine extracts it (spec §2);
 * :func:`normalize_domain` — a domain as ``domain_matches`` compares it;
 * :class:`ToolCall`, :class:`Fields`, :func:`param_text` — a call and its
-  aliased fields (spec §2).
+  aliased fields (spec §2);
+* :func:`overlong_field`, :func:`response_window` — the spec §1 input
+  limits (``MAX_GLOB_INPUT_BYTES``, ``MAX_RESPONSE_BYTES``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Optional
+
+#: A glob input longer than this (UTF-8 bytes) never matches; a call whose
+#: matched field is longer is denied outright (spec §1).
+MAX_GLOB_INPUT_BYTES = 8192
+#: Only the first MiB of a response is scanned (spec §1).
+MAX_RESPONSE_BYTES = 1 << 20
 
 COMMAND_ALIASES = ("command", "cmd", "input")
 PATH_ALIASES = ("file_path", "path", "file", "filepath", "target")
@@ -317,3 +325,31 @@ def param_text(call: ToolCall, name: str) -> str | None:
                 return "true" if value else "false"
             return str(value)
     return None
+
+
+def utf8_len(text: str) -> int:
+    """Length in UTF-8 bytes (a lone surrogate counts 3)."""
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def over_glob_limit(text: str) -> bool:
+    """Whether ``text`` exceeds ``MAX_GLOB_INPUT_BYTES`` (cheap for short text)."""
+    return len(text) * 4 > MAX_GLOB_INPUT_BYTES and utf8_len(text) > MAX_GLOB_INPUT_BYTES
+
+
+def overlong_field(call: ToolCall, fields: Fields) -> str | None:
+    """The name of the first matched field (agent, session, tool, command,
+    path, url, domain) over ``MAX_GLOB_INPUT_BYTES``, which denies the whole
+    call (spec §1), or None."""
+    for name, value in (("agent", call.agent), ("session", call.session), ("tool", call.tool),
+                        ("command", fields.command), ("path", fields.path), ("url", fields.url),
+                        ("domain", fields.domain)):
+        if value and over_glob_limit(value):
+            return name
+    return None
+
+
+def response_window(response: str) -> str:
+    """The part of a response that response patterns see: its first
+    ``MAX_RESPONSE_BYTES`` UTF-8 bytes (a character cut in two is dropped)."""
+    return response.encode("utf-8", "surrogatepass")[:MAX_RESPONSE_BYTES].decode("utf-8", "ignore")

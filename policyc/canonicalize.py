@@ -106,6 +106,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, Sequence
 
+from policyc.callfields import MAX_GLOB_INPUT_BYTES
+
 __all__ = [
     "CommandAnalysis",
     "MAX_INPUT_BYTES",
@@ -118,7 +120,7 @@ __all__ = [
 ]
 
 #: Longest command (UTF-8 bytes) the engine matches at all (spec §1).
-MAX_INPUT_BYTES = 8192
+MAX_INPUT_BYTES = MAX_GLOB_INPUT_BYTES
 #: Deepest substitution nesting explored ($(...) inside $(...) ...).
 MAX_NESTING = 32
 

@@ -24,15 +24,15 @@ from typing import Any, Protocol
 import re2
 
 from policyc import canonicalize
-from policyc.callfields import Ambiguous, Fields, ToolCall, param_text
+from policyc.callfields import (
+    MAX_GLOB_INPUT_BYTES, Ambiguous, Fields, ToolCall, overlong_field, param_text, response_window,
+)
 from policyc.ir import (
     Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
     Rule, Span, Tier,
 )
 from policyc.patterns import match_command_glob, match_domain_glob, match_path_glob, path_spellings
 
-MAX_GLOB_INPUT_BYTES = 8192  # spec §1: a longer command/path is denied outright
-MAX_RESPONSE_BYTES = 1 << 20  # spec §1: response scanned up to 1 MiB
 PROJECT_PREFIX = "[Project Policy] "
 
 
@@ -211,7 +211,7 @@ def response_condition_holds(cond: Condition, response: str) -> bool:
     pred = next((p for p in cond.predicates if p.field is Field.RESPONSE), None)
     if pred is None or not pred.patterns or not response:
         return False
-    body = response.encode("utf-8", "surrogatepass")[:MAX_RESPONSE_BYTES].decode("utf-8", "ignore")
+    body = response_window(response)
     if not any(_regex(p.source).search(body) for p in pred.patterns):
         return False
     return not any(_regex(p.source).search(body) for p in pred.exclusions)
@@ -303,17 +303,6 @@ def _decision(best: _Fired, fired: list[_Fired], effect: Effect | None = None) -
     )
 
 
-def _overlong_field(call: ToolCall, fields: Fields) -> str | None:
-    """The first matched field longer than the glob input limit (spec §1),
-    which denies the whole call."""
-    for name, value in (("agent", call.agent), ("session", call.session), ("tool", call.tool),
-                        ("command", fields.command), ("path", fields.path), ("url", fields.url),
-                        ("domain", fields.domain)):
-        if value and len(value.encode("utf-8", "surrogatepass")) > MAX_GLOB_INPUT_BYTES:
-            return name
-    return None
-
-
 def evaluate(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None = None,
              history: CallHistory | None = None) -> Decision:
     """The request-side decision for ``call`` (spec §2–§5)."""
@@ -322,7 +311,7 @@ def evaluate(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None 
         fields = Fields.of(call)
     except Ambiguous as exc:
         return Decision(Effect.DENY, f"ambiguous input ({', '.join(exc.names)}), failing closed")
-    too_long = _overlong_field(call, fields)
+    too_long = overlong_field(call, fields)
     if too_long is not None:
         return Decision(Effect.DENY, f"{too_long} exceeds the {MAX_GLOB_INPUT_BYTES}-byte policy matching "
                                      "limit; failing closed")

@@ -16,12 +16,10 @@ from typing import Optional, Sequence, Union
 from lark import Token, Tree
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
+from policyc.callfields import MAX_GLOB_INPUT_BYTES  # a longer glob input never matches (spec §1)
+
 from .grammars import PatternError, offset_past_bytes, parser, utf8_len
 
-#: A glob input (command, path, url, domain, agent, session, tool, referenced
-#: tool parameter) longer than this many UTF-8 bytes never matches; the engine
-#: denies such a call outright before evaluating any rule (spec §1).
-MAX_GLOB_INPUT_BYTES = 8192
 #: Longest glob pattern accepted (spec §1).
 MAX_GLOB_PATTERN_BYTES = 1024
 #: Longest pattern containing ``**`` (spec §1).

@@ -12,6 +12,7 @@ from pathlib import Path
 from lark import Lark
 
 import policyc
+from policyc.callfields import utf8_len  # noqa: F401 - re-exported to the pattern modules
 
 _STARTS = {
     "glob": ["nfa", "segment", "domain"],
@@ -80,9 +81,6 @@ class PatternError(Exception):
         self.offset = offset
 
 
-def utf8_len(text: str) -> int:
-    """Length of ``text`` in UTF-8 bytes (the unit of the engine's limits)."""
-    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def offset_past_bytes(text: str, limit: int) -> int:

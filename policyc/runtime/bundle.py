@@ -34,9 +34,9 @@ from typing import Any
 
 import re2
 
-from policyc.callfields import Ambiguous, Fields, ToolCall, param_text
+from policyc.callfields import MAX_GLOB_INPUT_BYTES, Ambiguous, Fields, ToolCall, overlong_field, param_text
 
-from .matching import EMPTY, MAX_GLOB_INPUT_BYTES, Memo, Table, utf8_len
+from .matching import EMPTY, Memo, Table
 from .model import PROJECT_PREFIX, RANK, BundleError, CallHistory, Decision, RuleRef
 
 TABLES = ("agent", "command", "command_substring", "domain", "env_assignment", "param", "path",
@@ -482,12 +482,10 @@ class Bundle:
             fields = Fields.of(call)
         except Ambiguous as exc:
             return Decision("deny", f"ambiguous input ({', '.join(exc.names)}), failing closed")
-        for name, value in (("agent", call.agent), ("session", call.session), ("tool", call.tool),
-                            ("command", fields.command), ("path", fields.path), ("url", fields.url),
-                            ("domain", fields.domain)):
-            if value and len(value) * 4 > MAX_GLOB_INPUT_BYTES and utf8_len(value) > MAX_GLOB_INPUT_BYTES:
-                return Decision("deny", f"{name} exceeds the {MAX_GLOB_INPUT_BYTES}-byte policy matching "
-                                        "limit; failing closed")
+        too_long = overlong_field(call, fields)
+        if too_long is not None:
+            return Decision("deny", f"{too_long} exceeds the {MAX_GLOB_INPUT_BYTES}-byte policy matching "
+                                    "limit; failing closed")
         plan = self._plan(call)
         holding = set(plan.always)
         candidates = set(plan.untriggered)

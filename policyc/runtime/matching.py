@@ -21,19 +21,13 @@ from typing import Any
 import re2
 
 from policyc.canonicalize import CommandAnalysis
-from policyc.callfields import normalize_domain, path_spellings
+from policyc.callfields import normalize_domain, over_glob_limit, path_spellings, response_window
 
 from .model import BundleError
 
-MAX_GLOB_INPUT_BYTES = 8192  # spec §1: a longer glob input never matches
-MAX_RESPONSE_BYTES = 1 << 20  # spec §1: a response is scanned up to 1 MiB
 MAX_ENTRIES = 1 << 14  # per cache
 
 EMPTY: frozenset[int] = frozenset()
-
-
-def utf8_len(text: str) -> int:
-    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def _encode(text: str) -> bytes:
@@ -136,7 +130,7 @@ class Memo:
         cache = self._hits[table]
         hit = cache.get(value)
         if hit is None:
-            if len(value) * 4 > MAX_GLOB_INPUT_BYTES and utf8_len(value) > MAX_GLOB_INPUT_BYTES:
+            if over_glob_limit(value):
                 hit = EMPTY
             else:
                 hit = self.tables[table].scan(value.replace("\\", "/"))
@@ -187,8 +181,7 @@ class Memo:
         """Response-table ids found anywhere in the first MiB of ``response``."""
         hit = self._responses.get(response)
         if hit is None:
-            body = response.encode("utf-8", "surrogatepass")[:MAX_RESPONSE_BYTES].decode("utf-8", "ignore")
-            hit = self.tables["response"].scan(body)
+            hit = self.tables["response"].scan(response_window(response))
             if len(self._responses) >= 256:  # responses are large: keep few
                 self._responses.clear()
             self._responses[response] = hit
