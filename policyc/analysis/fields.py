@@ -169,7 +169,7 @@ def _samples(pattern: Pattern, folded: bool) -> tuple[str, ...]:
             elif char == "[":
                 close = text.find("]", index + 2)
                 inner = text[index + 1:close] if close > 0 else ""
-                out_chars.append(inner[0] if inner and inner[0] not in "^!" else "~")
+                out_chars.append(inner[0] if inner and inner[0] != "^" else "~")  # `!` is no negation
                 index = close if close > 0 else index
             else:
                 out_chars.append(char)
