@@ -3,12 +3,13 @@
 :func:`diff_sets(old, new, extra_calls=()) <diff_sets>` -> :class:`Diff`.
 Candidate calls are derived from every rule of both sets (a call built to
 satisfy each positive pattern of the rule's condition, inside its policy's
-scope; :func:`rule_calls`) plus any ``extra_calls`` (the files' inline test
+scope, from the patterns' sample values, :func:`policyc.analysis.fields.samples`;
+:func:`rule_calls`) plus any ``extra_calls`` (the files' inline test
 cases). Each candidate is decided by both sets with compiled bundles;
 every candidate whose action differs is confirmed with the reference
 evaluator (spec §3) and reported. Changes are grouped by the pair (old
 deciding rule, new deciding rule); each group keeps its first witness
-(inline tests first, then rule samples with wildcards filled in).
+(inline tests first, then rule samples).
 
 A reported change is always real (its witness replays with
 ``policyc eval``); the search is not exhaustive: a change only reachable by
@@ -29,14 +30,13 @@ from typing import Any
 
 from policyc.codegen.bundle import compile_policy_set
 from policyc.evaluate import Decision, ToolCall, decide
-from policyc.ir import Condition, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet, Rule
-from policyc.patterns import CharClass, DoubleStar, Literal, PatternError, Question, Star, parse_glob
+from policyc.analysis.fields import samples
+from policyc.ir import Condition, Field, FieldPredicate, Pattern, Policy, PolicySet, Rule
 from policyc.runtime import load_bundle
 
 #: The tool a call gets when a policy's scope does not name one, by field.
 _TOOL_FOR = {Field.COMMAND: "exec", Field.ENV_ASSIGNMENT: "exec", Field.PATH: "read", Field.URL: "fetch",
              Field.DOMAIN: "fetch"}
-_FLAVOR = {Field.PATH: "path", Field.DOMAIN: "domain"}
 _PARAM_FOR = {Field.COMMAND: "command", Field.PATH: "path", Field.URL: "url"}
 
 
@@ -80,50 +80,8 @@ class Diff:
 # ------------------------------------------------------------- candidates
 
 
-def glob_samples(pattern: Pattern, field_: Field) -> list[str]:
-    """Up to two strings the glob accepts: wildcards filled with ``x`` (a
-    ``**`` with ``x/x``), then wildcards as short as allowed (a leading
-    ``**/`` of a path glob matching no directory). ``[]`` when the pattern
-    does not parse (PC015 reports it)."""
-    flavor = _FLAVOR.get(field_, "command")
-    try:
-        glob = parse_glob(pattern.source, flavor)
-    except PatternError:
-        return []
-    out = []
-    for fill in (True, False):
-        parts = []
-        tokens = glob.tokens
-        if not fill and flavor == "path" and len(tokens) > 1 and isinstance(tokens[0], DoubleStar) \
-                and isinstance(tokens[1], Literal) and tokens[1].text.startswith("/"):
-            tokens = (Literal(tokens[1].text[1:]), *tokens[2:])
-        for token in tokens:
-            if isinstance(token, Literal):
-                parts.append(token.text)
-            elif isinstance(token, Star):
-                parts.append("x" if fill else "")
-            elif isinstance(token, DoubleStar):
-                parts.append("x/x" if fill else "")
-            elif isinstance(token, Question):
-                parts.append("x")
-            elif isinstance(token, CharClass):
-                parts.append(_class_member(token))
-        out.append("".join(parts))
-    return list(dict.fromkeys(out))
-
-
-def _class_member(token: CharClass) -> str:
-    def inside(c: str) -> bool:
-        return any(lo <= c <= hi for lo, hi in token.ranges)
-
-    if not token.negated:
-        return token.ranges[0][0] if token.ranges else "x"
-    return next((c for c in "xaz0_-." if not inside(c)), "~")
-
-
 def _samples(pred: FieldPredicate) -> list[str]:
-    return [s for p in pred.patterns
-            for s in ([p.source] if p.language is PatternLanguage.SUBSTRING else glob_samples(p, pred.field))]
+    return list(dict.fromkeys(v for p in pred.patterns for v in samples(p)))
 
 
 def _apply(call: dict[str, Any], pred: FieldPredicate, value: str) -> None:
@@ -138,8 +96,12 @@ def _apply(call: dict[str, Any], pred: FieldPredicate, value: str) -> None:
         params[_PARAM_FOR[pred.field]] = value
 
 
+def _first_sample(pattern: Pattern) -> str:
+    return next(iter(samples(pattern)), "")
+
+
 def _tools(policy: Policy, cond: Condition) -> list[str]:
-    named = [s for t in policy.scope.tools for s in glob_samples(t, Field.COMMAND)[:1] if s]
+    named = [s for s in (_first_sample(t) for t in policy.scope.tools) if s]
     if named:
         return named
     fields = [p.field for p in cond.predicates if p.field in _TOOL_FOR]
@@ -158,13 +120,13 @@ def rule_calls(policy: Policy, rule: Rule) -> Iterator[dict[str, Any]]:
         return
     base: dict[str, Any] = {}
     if policy.scope.agent is not None:
-        base["agent"] = (glob_samples(policy.scope.agent, Field.COMMAND) or [""])[0]
+        base["agent"] = _first_sample(policy.scope.agent)
     if policy.scope.session is not None:
-        base["session"] = (glob_samples(policy.scope.session, Field.COMMAND) or [""])[0]
+        base["session"] = _first_sample(policy.scope.session)
     if cond.depth is not None:
         base["agent_depth"] = cond.depth.low or 0
     for param in cond.any_param[:1]:
-        base.setdefault("params", {})[param.param] = (glob_samples(param.patterns[0], Field.COMMAND) or [""])[0]
+        base.setdefault("params", {})[param.param] = _first_sample(param.patterns[0])
     variants = [[s[0] for s in samples]] if samples else [[]]
     for i, options in enumerate(samples):
         for value in options[1:]:

@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from policyc.cli import main
-from policyc.diff import diff_sets, glob_samples
+from policyc.analysis.fields import samples
+from policyc.diff import diff_sets
 from policyc.evaluate import ToolCall, decide
 from policyc.ir import Field, Pattern, PatternLanguage
 from policyc.loader import load_policy_set
@@ -78,10 +79,10 @@ def test_identical_sets_have_no_changes(files):
 @pytest.mark.parametrize(("source", "flavor", "matcher"), [
     ("rm -rf *", Field.COMMAND, match_command_glob), ("**/.env", Field.PATH, match_path_glob),
     ("/etc/[a-c]?*/x", Field.PATH, match_path_glob), ("git [!a]*", Field.COMMAND, match_command_glob)])
-def test_glob_samples_are_accepted_by_the_glob(source, flavor, matcher):
+def test_rule_candidates_use_values_the_glob_accepts(source, flavor, matcher):
     language = PatternLanguage.PATH_GLOB if flavor is Field.PATH else PatternLanguage.COMMAND_GLOB
-    samples = glob_samples(Pattern(source, language), flavor)
-    assert samples and all(matcher(source, s) for s in samples)
+    values = samples(Pattern(source, language))
+    assert values and all(matcher(source, s) for s in values)
 
 
 def test_cli_two_files_text_and_exit_codes(files):

@@ -27,7 +27,7 @@ from __future__ import annotations
 from policyc.checks import check
 from policyc.diagnostics.model import Diagnostic
 from policyc.diff import diff_sets, rule_calls
-from policyc.evaluate import ToolCall, decide
+from policyc.analysis.witness import decided_in, replay
 from policyc.frontends.yaml_source import YMap
 from policyc.ir import Effect, PolicySet, Tier
 from policyc.loader import LoadedSet, assemble
@@ -75,14 +75,11 @@ def check_project_tier(loaded: LoadedSet) -> list[Diagnostic]:
 def _allow_finding(loaded: LoadedSet, policy, rule, global_set: PolicySet | None) -> Diagnostic:
     extra = {}
     if global_set is not None:
-        alone = PolicySet((policy,), Effect.ALLOW)
         for call in rule_calls(policy, rule):
-            parsed = ToolCall.from_mapping(call)
-            own = decide(alone, parsed).rule
-            if own is None or own.policy != policy.name or own.index != rule.index:
+            if decided_in(loaded.policy_set, policy, call) != rule.index:
                 continue  # the candidate does not reach this rule
-            merged = decide(loaded.policy_set, parsed)
-            if merged.action is not Effect.ALLOW and decide(global_set, parsed).action is merged.action:
+            merged = replay(loaded.policy_set, call)
+            if merged.action is not Effect.ALLOW and replay(global_set, call).action is merged.action:
                 extra = {"witness": call, "witness_decision": merged.to_json()}
                 break
     message = (f"`allow` in project policy `{policy.name}` cannot grant anything: the project tier only "
