@@ -4,6 +4,7 @@ against the reference evaluator), witnesses replay."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -104,3 +105,16 @@ def test_witness_call_satisfies_every_requirement():
     assert call["tool"] == "exec" and call["params"]["command"].startswith("git push --force")
     assert condition_holds(allow, parsed, granting=True) and condition_holds(deny, parsed)
     assert witness_call([(cond(Field.COMMAND, "rm *"), False), (cond(Field.COMMAND, "dd *"), False)], []) is None
+
+
+def test_operations_past_the_state_budget_are_unsupported_not_slow():
+    """A union of many patterns would take minutes in interegular; past the
+    budget it raises Unsupported (callers then make no claim)."""
+    from policyc.analysis import automata
+
+    languages = [automata.glob_language(f"*cmd{i}*x{i}*", "command") for i in range(60)]
+    with pytest.raises(automata.Unsupported):
+        automata.union(*languages)
+    big = automata.glob_language("*" + "a*" * 100, "command")
+    with pytest.raises(automata.Unsupported):
+        automata.difference(big, automata.glob_language("*" + "b*" * 100, "command"))

@@ -18,6 +18,7 @@ enumerates class members); building such a language raises
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from functools import lru_cache
@@ -142,12 +143,28 @@ def substring_language(needle: str) -> Language:
 # ------------------------------------------------------------ operations
 
 
+#: Work budgets. interegular's product construction costs about the square
+#: of the states it builds; a union of many patterns (a policy listing dozens
+#: of commands) can build thousands and take minutes. Past these bounds an
+#: operation raises :class:`Unsupported` and callers make no claim.
+MAX_UNION_STATES = 400  # sum of the operands' states
+MAX_PRODUCT_STATES = 100_000  # product of the two operands' states
+
+
+def _budget(*languages: Language, limit: int, combine) -> None:
+    size = combine(len(lang.fsm.states) for lang in languages)
+    if size > limit:
+        raise Unsupported(f"automaton too large to analyse ({size} > {limit} states)")
+
+
 def union(*languages: Language) -> Language:
-    """Strings in any of ``languages`` (none: the empty language)."""
+    """Strings in any of ``languages`` (none: the empty language). Raises
+    :class:`Unsupported` past ``MAX_UNION_STATES``."""
     if not languages:
         return NOTHING
     if len(languages) == 1:
         return languages[0]
+    _budget(*languages, limit=MAX_UNION_STATES, combine=sum)
     return Language(FSM.union(*(lang.fsm for lang in languages)))
 
 
@@ -157,12 +174,16 @@ def concat(*languages: Language) -> Language:
 
 
 def intersect(a: Language, b: Language) -> Language:
-    """Strings in both ``a`` and ``b``."""
+    """Strings in both ``a`` and ``b``. Raises :class:`Unsupported` past
+    ``MAX_PRODUCT_STATES``."""
+    _budget(a, b, limit=MAX_PRODUCT_STATES, combine=math.prod)
     return Language(a.fsm & b.fsm)
 
 
 def difference(a: Language, b: Language) -> Language:
-    """Strings in ``a`` but not in ``b``."""
+    """Strings in ``a`` but not in ``b``. Raises :class:`Unsupported` past
+    ``MAX_PRODUCT_STATES``."""
+    _budget(a, b, limit=MAX_PRODUCT_STATES, combine=math.prod)
     return Language(a.fsm - b.fsm)
 
 

@@ -271,9 +271,16 @@ def pattern_subsumed(pattern: Pattern, others: list[Pattern], *, folded: bool = 
         mine = _prefix(pattern.source)
         others = [o for o in others
                   if o.language is PatternLanguage.SUBSTRING or _compatible(mine, _prefix(o.source))]
+    language = pattern_language(pattern, folded=folded)
     if not others:
-        return is_empty(pattern_language(pattern, folded=folded))
-    return includes(patterns_language(others, folded=folded), pattern_language(pattern, folded=folded))
+        return is_empty(language)
+    for other in others:  # one covering pattern suffices, and pairwise products stay small
+        try:
+            if includes(pattern_language(other, folded=folded), language):
+                return True
+        except Unsupported:
+            continue
+    return includes(patterns_language(others, folded=folded), language)
 
 
 def patterns_subsumed(patterns: Iterable[Pattern], others: list[Pattern], *, folded: bool = False) -> bool:
