@@ -1,20 +1,29 @@
 # Two commands on a fresh machine: `make run` and `make test`.
+# Both install from the checked-in locks (exact versions with hashes), so a
+# fresh clone gets exactly what CI tested; `make lock` refreshes the locks.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+UV_VERSION := 0.13.9
+RUN_LOCK := requirements/run.lock
+TEST_LOCK := requirements/test.lock
+# A locked hatchling (in both locks) builds policyc: no unpinned build env.
+INSTALL_SELF := $(PIP) install -q --no-deps --no-build-isolation .
 
-.PHONY: run test install install-test clean
+.PHONY: run test install install-test lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
 
 # Non-editable install: what users get (grammars and stdlib policies ship in the wheel).
 install: $(BIN)/python
-	$(BIN)/pip install -q .
+	$(PIP) install -q --require-hashes -r $(RUN_LOCK)
+	$(INSTALL_SELF)
 
 install-test: $(BIN)/python
-	$(BIN)/pip install -q ".[test]"
+	$(PIP) install -q --require-hashes -r $(TEST_LOCK)
+	$(INSTALL_SELF)
 
 # The main job on the embedded default policy (stdlib_policies/standard.yaml).
 run: install
@@ -25,6 +34,18 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest
+
+# Re-resolve the locks from pyproject.toml's ranges (and requirements/build.in)
+# with uv: run it after changing a dependency or a range (pins that still fit
+# are kept), `make lock LOCK_ARGS=--upgrade` to take the newest releases; then
+# run `make test` and commit the locks with the change.
+LOCK_ARGS ?=
+lock: $(BIN)/python
+	$(PIP) install -q uv==$(UV_VERSION)
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	  --no-header $(LOCK_ARGS) pyproject.toml requirements/build.in --extra test -o $(TEST_LOCK)
+	$(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes \
+	  --no-header $(LOCK_ARGS) pyproject.toml requirements/build.in -c $(TEST_LOCK) -o $(RUN_LOCK)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis

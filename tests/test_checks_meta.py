@@ -93,3 +93,13 @@ def test_every_witness_replays(path: Path) -> None:
     for diag in run_passes(loaded):
         if "witness" in diag.extra:
             assert replay(loaded.policy_set, diag.extra["witness"]).to_json() == diag.extra["witness_decision"]
+
+
+def test_docs_index_lists_every_check_as_registered() -> None:
+    """docs/checks/README.md has one row per check, with the registry's name,
+    severity and summary, ordered by code."""
+    text = (REPO / "docs" / "checks" / "README.md").read_text("utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| [PC")]
+    expected = [f"| [{c.code}]({c.code}.md) | `{c.name}` | {c.severity.value} | {c.summary} |"
+                for _, c in sorted(REGISTRY.items())]
+    assert rows == expected

@@ -111,3 +111,38 @@ def test_engine_disagreement_fails_a_case():
     disagreeing = CaseResult("p.yaml", case, reference, Decision(Effect.ALLOW, "yes").to_json())
     assert agreeing.passed
     assert not disagreeing.passed and not disagreeing.engines_agree
+
+
+EMPTY_FILES = {"zero-bytes": "", "whitespace": "\n   \n", "comments": "# only a comment\n",
+               "bare-document": "---\n", "null": "null\n", "tilde": "--- ~\n"}
+
+
+@pytest.mark.parametrize("command", [
+    ["check"], ["check", "--format", "json"], ["test"], ["compile", "-o", "{out}"], ["coverage"]])
+@pytest.mark.parametrize("content", EMPTY_FILES.values(), ids=EMPTY_FILES.keys())
+def test_empty_policy_file_is_pc025_in_every_command(tmp_path: Path, command, content):
+    out = tmp_path / "bundle.json"
+    args = [a.replace("{out}", str(out)) for a in command]
+    policy = tmp_path / "guard.yaml"
+    policy.write_text(content)
+    result = run(*args, str(policy))
+    assert result.exit_code == 1, result.output
+    if "json" in args:
+        [diag] = json.loads(result.output)["diagnostics"]
+        assert (diag["code"], diag["path"], diag["line"], diag["column"]) == ("PC025", str(policy), 1, 1)
+    else:
+        assert f"error[PC025] the file holds no policy: {policy}" in result.output
+        assert f" --> {policy}:1:1" in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_empty_file_in_a_policy_directory_is_named(tmp_path: Path):
+    (tmp_path / "a-profile.yaml").write_text('version: "1"\ndefault_action: ask\npolicies: []\n')
+    (tmp_path / "b-guard.yaml").write_bytes(b"")
+    result = run("check", "--format", "json", str(tmp_path))
+    assert result.exit_code == 1
+    [diag] = json.loads(result.output)["diagnostics"]
+    assert (diag["code"], diag["name"], diag["line"], diag["column"]) == ("PC025", "empty-file", 1, 1)
+    assert diag["path"] == str(tmp_path / "b-guard.yaml")
+    assert str(tmp_path / "b-guard.yaml") in diag["message"]

@@ -390,6 +390,20 @@ def test_deep_nesting_is_refused_quickly(parse, src):
     assert str(ys.MAX_DEPTH) in d.message
 
 
+@pytest.mark.parametrize("opener", ["[", "{", "[ "])
+@pytest.mark.parametrize("levels", [ys.MAX_DEPTH + 1, 999, 1000, 1001, 5000])
+def test_deep_nesting_is_located_where_the_limit_is_crossed(parse, opener, levels):
+    # libyaml >= 0.2.5 (PyYAML >= 6.0.4) stops at 1000 levels by itself while
+    # scanning one line ahead of the events; whatever the backend, PC005
+    # names the MAX_DEPTH + 1-th collection: line 2, after a map and a seq.
+    src = "rules:\n  - " + opener * levels
+    d = diag(parse, src)
+    column = 5 + (ys.MAX_DEPTH - 2) * len(opener)
+    assert (d.code, d.span.line, d.span.column) == ("PC005", 2, column)
+    assert d.message == f"collections nest more than {ys.MAX_DEPTH} levels deep"
+    assert d.label == f"level {ys.MAX_DEPTH + 1}"
+
+
 def test_nesting_at_the_limit_is_accepted(parse):
     depth = ys.MAX_DEPTH
     node = parse("[" * depth + "]" * depth)

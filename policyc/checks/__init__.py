@@ -55,6 +55,7 @@ _CHECKS = [
     Check("PC022", "invalid-timestamp", E, "expires_at is not an RFC 3339 timestamp."),
     Check("PC023", "unsupported-dialect", W, "The file is in a policy dialect policyc does not read yet."),
     Check("PC024", "unused-suppression", W, "A `# policyc: ignore[...]` comment silences nothing or is malformed."),
+    Check("PC025", "empty-file", E, "The file holds no policy: it is empty, only comments, `---` or `null`."),
     Check("PC201", "project-webhook", E, "A project-tier policy uses `action: webhook`, which the engine refuses."),
     Check("PC202", "project-allow-cannot-grant", W, "An allow rule in the project tier, which only restricts."),
     Check("PC203", "project-default-cannot-loosen", W, "A project default_action less restrictive than the global one."),

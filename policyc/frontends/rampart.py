@@ -121,8 +121,9 @@ def load_file(path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedFile:
 def lower(root: YNode | None, path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedFile:
     """Validate and lower an already parsed document (see :func:`load_file`)."""
     out = LoadedFile(path, root=root, tier=tier)
-    if root is None:
-        return out  # an empty file is an empty policy set
+    if root is None or (isinstance(root, YScalar) and root.value is None):
+        out.diagnostics.append(_empty_file(path, root))
+        return out
     if not isinstance(root, YMap):
         out.diagnostics.append(check("PC008").at(
             root.span, "a policy file must be a mapping at the top level",
@@ -151,6 +152,20 @@ def lower(root: YNode | None, path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedF
         out.policies = ()
     out.diagnostics.sort(key=Diagnostic.sort_key)
     return out
+
+
+def _empty_file(path: str, root: YScalar | None) -> Diagnostic:
+    """PC025 at ``path:1:1``: the engine refuses a config with no policies and
+    no default (``engine: reload rejected — empty config (file may be
+    mid-write)``), and an empty file is most often a truncated write."""
+    what = "has no content (it is empty, or only whitespace, comments or `---`)"
+    if root is not None:
+        what = f"is a single `{root.text or 'null'}` document"
+    return check("PC025").at(
+        Span(path, 1, 1, 1, 2), f"the file holds no policy: {path} {what}",
+        help="write the policy (`version: \"1\"`, `policies:`) or remove the file; "
+             "the engine refuses an empty config",
+        label="empty policy file")
 
 
 def _other_dialect(root: YMap) -> str | None:

@@ -30,6 +30,10 @@ PC006     invalid-encoding   the bytes are not UTF-8
 Composition never recurses, so hostile nesting (``'[' * 100000`` or
 ``'- ' * 100000``) is refused as soon as the parser reports the
 ``MAX_DEPTH + 1``-th open collection, long before anything deep is built.
+Newer libyaml builds stop deep nesting themselves (at 1000 levels, while
+scanning ahead of the events); such a document is parsed again with the
+pure-Python parser, so PC005 and its line do not depend on the backend or
+its version.
 Alias expansion is accounted for while composing: each alias adds the size
 (in nodes, fully expanded) of the node it refers to, so a billion-laughs
 document is refused after a few hundred events.
@@ -86,6 +90,8 @@ _MERGE, _VALUE = _YAML + "merge", _YAML + "value"
 _SCALAR_TAGS = frozenset({_STR, _INT, _FLOAT, _BOOL, _NULL, _TIMESTAMP})
 
 _QUOTE_STYLES = ("'", '"')
+# libyaml's own nesting limit ("exceeded maximum nesting depth"); see _parse.
+_NESTING_LIMIT = "maximum nesting depth"
 _BOM = "\ufeff"
 _UTF8_BOM = b"\xef\xbb\xbf"
 # YAML 1.1 line breaks, as both PyYAML and libyaml count them for marks.
@@ -328,6 +334,11 @@ def _parse(text: str, path: str, loader_cls: type) -> YNode | None:
     except DiagnosticError:
         raise
     except yaml.MarkedYAMLError as exc:
+        if loader_cls is not yaml.SafeLoader and _NESTING_LIMIT in str(exc.problem):
+            # libyaml (0.2.5 as bundled with PyYAML >= 6.0.4) stops at its own
+            # depth, scanning ahead of the events; the pure-Python parser has
+            # no such limit, so it reports PC005 at our MAX_DEPTH + 1-th level.
+            return _parse(text, path, yaml.SafeLoader)
         raise _from_marked(exc, text, path) from None
     except yaml.reader.ReaderError as exc:
         raise _from_reader(exc, text, path, loader_cls) from None
