@@ -266,55 +266,110 @@ class ToolCall:
 
 
 class Ambiguous(Exception):
-    """Two different non-empty values under aliases of one field (spec §2):
-    the call is denied."""
+    """The call's security fields cannot be read unambiguously (spec §2, the
+    engine's input validation): an alias holds a value that is not a string,
+    or aliases of one field hold two different non-blank values. ``reason``
+    is the engine's wording (``command must be a string``, ``conflicting path
+    aliases``); the call is denied."""
 
-    def __init__(self, names: tuple[str, ...]):
-        super().__init__(names)
-        self.names = names
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 # ----------------------------------------------------------------- fields
 
+#: Go's ``unicode.IsSpace`` (what ``strings.TrimSpace`` trims).
+GO_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+            "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value or None
-    return None
+PATH_TOOLS = frozenset({"read", "write", "edit", "mcp-destructive"})
+URL_TOOLS = frozenset({"fetch", "http", "web_fetch", "browser"})
+WORKDIR_ALIASES = ("workdir", "cwd")
 
 
-def _lookup(call: ToolCall, aliases: tuple[str, ...]) -> str | None:
-    """The value of a field under its aliases (spec §2): params first, then the
-    MCP ``input`` as fallback. Raises :class:`Ambiguous` on two different
-    non-empty values."""
+def go_trim(text: str) -> str:
+    """Go ``strings.TrimSpace``."""
+    return text.strip(GO_SPACE)
+
+
+def _tool_key(tool: str) -> str:
+    return go_trim(tool).lower()
+
+
+def _alias(call: ToolCall, aliases: tuple[str, ...]) -> str | None:
+    """The first string value that is not blank, params before ``input``, in
+    alias order (the engine's ``paramAlias``); returned untrimmed."""
     for source in (call.params, call.input or {}):
-        values = {name: _text(source.get(name)) for name in aliases}
-        found = {v for v in values.values() if v is not None}
-        if len(found) > 1:
-            raise Ambiguous(tuple(n for n, v in values.items() if v is not None))
-        if found:
-            return found.pop()
+        for name in aliases:
+            value = source.get(name)
+            if isinstance(value, str) and go_trim(value):
+                return value
     return None
+
+
+def _validate(call: ToolCall, what: str, aliases: tuple[str, ...], initial: str | None = None) -> None:
+    values = {go_trim(initial)} if initial and go_trim(initial) else set()
+    for source in (call.params, call.input or {}):
+        for name in aliases:
+            value = source.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise Ambiguous(f"{what} must be a string")
+            if go_trim(value):
+                values.add(go_trim(value))
+    if len(values) > 1:
+        raise Ambiguous(f"conflicting {what} aliases")
+
+
+def validate_call(call: ToolCall) -> None:
+    """The engine's security-input validation, done before any rule (spec §2):
+    for ``exec`` the command aliases, for read/write/edit/mcp-destructive the
+    path aliases, for fetch/http/web_fetch/browser the url aliases, for every
+    tool the working directory (the call's own and ``workdir``/``cwd``),
+    ``domain`` and ``scheme``, each across ``params`` and ``input`` together.
+    Raises :class:`Ambiguous`."""
+    tool = _tool_key(call.tool)
+    if tool == "exec":
+        _validate(call, "command", COMMAND_ALIASES)
+    if tool in PATH_TOOLS:
+        _validate(call, "path", PATH_ALIASES)
+    if tool in URL_TOOLS:
+        _validate(call, "url", URL_ALIASES)
+    _validate(call, "working directory", WORKDIR_ALIASES, call.workdir)
+    _validate(call, "domain", ("domain",))
+    _validate(call, "scheme", ("scheme",))
 
 
 @dataclass(frozen=True)
 class Fields:
-    """The aliased fields of a call (spec §2); :meth:`of` raises :class:`Ambiguous`."""
+    """The fields of a call that rules match (spec §2, the engine's
+    ``ToolCall.Command/Path/URL/Domain/WorkingDirectory``): ``None`` when
+    absent. :meth:`of` validates first and raises :class:`Ambiguous`."""
 
     command: str | None
     path: str | None
     url: str | None
     domain: str | None
+    workdir: str | None = None
 
     @classmethod
     def of(cls, call: ToolCall) -> Fields:
-        command = _lookup(call, COMMAND_ALIASES)
-        path = _lookup(call, PATH_ALIASES)
-        url = _lookup(call, URL_ALIASES)
+        validate_call(call)
+        tool = _tool_key(call.tool)
+        command = _alias(call, COMMAND_ALIASES if tool == "exec" else ("command",))
+        path = _alias(call, PATH_ALIASES if tool in PATH_TOOLS else PATH_ALIASES[:2])
+        url = _alias(call, URL_ALIASES if tool in URL_TOOLS else ("url",))
         domain = domain_of(url) if url else None
         if not domain:
-            domain = _text(call.params.get("domain")) or _text((call.input or {}).get("domain"))
-        return cls(command, path, url, domain)
+            domain = _alias(call, ("domain",))
+        workdir = None
+        for value in (call.workdir, _alias(call, ("workdir",)), _alias(call, ("cwd",))):
+            if value and go_trim(value):
+                workdir = go_trim(value)
+                break
+        return cls(command, path, url, domain, workdir)
 
 
 def param_text(call: ToolCall, name: str) -> str | None:

@@ -58,34 +58,14 @@ Transformations (spec §5 unless stated otherwise)
 * Substitution bodies: ``$(...)`` (nesting counted on ``$(`` only),
   backticks, ``eval ARGS`` (whole command, after leading assignments),
   ``<(...)`` and ``>(...)``; each body is itself searched again.
-* Aliases (restrictive only): per segment of the normalized command, a
-  ``busybox``/``toybox`` applet loses its multicall prefix, the head is
-  reduced to its lower-cased base name (``/bin/rm`` -> ``rm``, ``RM`` ->
-  ``rm``), ``rm`` with ``-r``/``-R`` and ``-f`` in any spelling or order or
-  ``--recursive --force`` becomes ``rm -rf OPERANDS`` (``--`` ends options),
-  ``find ... -delete`` becomes ``rm -rf TARGET`` (TARGET = first non-option
-  word), and ``bash|sh|zsh|dash ... <<< BODY`` yields BODY.
-* Head case: each restrictive spelling also appears with its head (text up
-  to the first white space, unless that is a ``NAME=value`` word)
-  lower-cased; arguments keep their case, and exclusions compare exactly.
+* Restrictive candidates (deny/ask only): see :func:`command_spellings`
+  and ``docs/semantics.md`` (group bodies, canonical ``rm -rf`` deletions,
+  head aliases, here-string bodies). Case-sensitive: a Linux host.
 * Fail closed on size: a command longer than 8192 bytes (UTF-8) is never
   matched by the engine's globs and is denied outright by its entry points.
   ``command_matches`` therefore answers True for restrictive rules and False
   for granting ones; the caller must deny the call (spec §1 limits).
 
-Where this module is deliberately a SUPERSET of the engine source read
-(restrictive spellings only; they can make a deny/ask fire where the engine
-would not, never the reverse): aliases are computed for every command and
-every substitution body (the engine computes them only for the whole command,
-and only when its first word is a path, ``rm``, ``find``, ``busybox``,
-``toybox``, or a shell with ``<<<``); the head is lower-cased on every
-spelling (the engine folds only on macOS/Windows hosts, or via the aliases);
-unquoted ``#`` comments are stripped (spec §5; not found in the engine
-source); ``find ... -exec|-execdir|-ok|-okdir rm`` is rewritten like
-``-delete`` (spec §5; the engine source handles only ``-delete``);
-substitution bodies are also searched inside each compound segment;
-every granting component (``command_components``) is also a spelling, so
-a grant always implies a restrictive match with the same globs.
 Granting matching follows the engine exactly, except that an explicit
 composite pattern (a pattern that is itself compound) can only be honoured
 when the caller passes ``composite_matches`` (see ``command_matches``).
@@ -106,7 +86,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, Sequence
 
-from policyc.callfields import MAX_GLOB_INPUT_BYTES
+from policyc.callfields import GO_SPACE as _GO_SPACE, MAX_GLOB_INPUT_BYTES, clean_path, go_trim
 
 __all__ = [
     "CommandAnalysis",
@@ -130,9 +110,6 @@ Matcher = Callable[[str], bool]
 # Character-level helpers (Go semantics)
 # ---------------------------------------------------------------------------
 
-# Go's unicode.IsSpace: Latin-1 spaces plus the White_Space property.
-_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005" \
-            "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 _ANSI_CSI = re.compile(r"\x1b\[[0-9;]*[a-zA-Z]")
 _TIMEOUT_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[smhd]?")
 _STDBUF_MODE = re.compile(r"0|L|B|[0-9]+(?:[kKmMgGtTpPeEzZyY](?:i?[bB])?)?")
@@ -141,9 +118,7 @@ _HERESTRING_SHELLS = frozenset({"bash", "sh", "zsh", "dash"})
 _MULTICALL = frozenset({"busybox", "toybox"})
 
 
-def _trim(s: str) -> str:
-    """Go ``strings.TrimSpace``."""
-    return s.strip(_GO_SPACE)
+_trim = go_trim
 
 
 def _lower(s: str) -> str:
@@ -174,14 +149,6 @@ def _base(token: str) -> str:
 def _exe_name(token: str) -> str:
     """Lower-cased base name of an executable token (``\\`` read as ``/``)."""
     return _lower(_base(token.replace("\\", "/")))
-
-
-def _fold_head(s: str) -> str:
-    """Lower-case the text before the first white space (not an assignment)."""
-    end = next((i for i, c in enumerate(s) if c in _GO_SPACE), len(s))
-    if _is_assignment(s[:end]):
-        return s
-    return _lower(s[:end]) + s[end:]
 
 
 def _is_assignment(token: str) -> bool:
@@ -666,14 +633,178 @@ class _Extractor:
 
 
 # ---------------------------------------------------------------------------
-# Restrictive aliases and comment stripping
+# Restrictive candidates (deny/ask), as the engine computes them
 # ---------------------------------------------------------------------------
 
-def _canonical_rm(words: list[str]) -> list[str] | None:
+#: At most this many canonical ``rm -rf`` aliases per candidate; past it the
+#: engine counts the rule as matched (fail closed).
+MAX_CANONICAL_ALIASES = 256
+_LINE_SPACE = " \t\r\n"
+_BODY_OPENERS = frozenset({"if", "elif", "while", "until", "then", "do", "else", "!"})
+_BODY_CLOSERS = frozenset({"fi", "done", "esac"})
+_REDIRECT_TAKES_NEXT = frozenset({">", ">>", "<", "<<", "<<<", "1>", "1>>", "2>", "2>>"})
+_FIND_SKIP = frozenset({"--", "-H", "-L", "-P"})
+
+
+def _leading_word(value: str) -> tuple[str, str]:
+    """(first word lower-cased, the rest trimmed), words split on space/TAB/CR/LF."""
+    value = _trim(value)
+    end = next((i for i, c in enumerate(value) if c in _LINE_SPACE), -1)
+    if end < 0:
+        return _lower(value), ""
+    return _lower(value[:end]), _trim(value[end:])
+
+
+def _trim_closers(value: str) -> str:
+    value = _trim(value)
+    while value:
+        changed = False
+        for suffix in (")", "}"):
+            if value.endswith(suffix):
+                value = _trim(value[:-1])
+                changed = True
+        start = max(value.rfind(c) for c in _LINE_SPACE) + 1
+        if _lower(value[start:]) in _BODY_CLOSERS:
+            value = _trim(value[:start])
+            changed = True
+        if not changed:
+            break
+    return value
+
+
+def _after_unquoted(value: str, target: str) -> str:
+    in_single = in_double = escaped = False
+    for i, ch in enumerate(value):
+        if escaped:
+            escaped = False
+        elif ch == "\\" and not in_single:
+            escaped = True
+        elif ch == "'" and not in_double:
+            in_single = not in_single
+        elif ch == '"' and not in_single:
+            in_double = not in_double
+        elif ch == target and not (in_single or in_double):
+            return _trim(value[i + 1:])
+    return ""
+
+
+def _group_bodies(component: str) -> list[str]:
+    """Commands behind POSIX grouping and control words of one component:
+    leading ``(``/``{`` and ``if elif while until then do else !`` removed
+    (then trailing ``)`` ``}`` ``fi`` ``done`` ``esac``), and the arm of a
+    ``case ... in PATTERN) BODY`` (engine: restrictive only)."""
+    original = _trim(component)
+    if not original:
+        return []
+    out: list[str] = []
+    candidate, changed = original, False
+    while True:
+        candidate = _trim(candidate)
+        if not candidate:
+            break
+        if candidate[0] in "({":
+            candidate, changed = candidate[1:], True
+            continue
+        word, rest = _leading_word(candidate)
+        if word in _BODY_OPENERS:
+            candidate, changed = rest, True
+            continue
+        break
+    if changed:
+        out.append(_trim_closers(candidate))
+    if _leading_word(original)[0] == "case":
+        arm = _after_unquoted(original, ")")
+        if arm:
+            out.append(_trim_closers(arm))
+    return [c for c in _dedupe(out) if c and c != original]
+
+
+def _restrictive_candidates(command: str) -> list[str]:
+    """The command (trimmed), each granting component, and the group bodies
+    of each, de-duplicated in that order."""
+    out: list[str] = []
+    seen: set[str] = set()
+
+    def add(candidate: str) -> None:
+        candidate = _trim(candidate)
+        if not candidate or candidate in seen:
+            return
+        seen.add(candidate)
+        out.append(candidate)
+        for body in _group_bodies(candidate):
+            if body not in seen:
+                seen.add(body)
+                out.append(body)
+
+    add(command)
+    for component in _GrantAnalysis(command).components:
+        add(component)
+    return out
+
+
+def _strip_comment(value: str) -> str:
+    """Everything before an unquoted ``#`` that starts the string or follows
+    space/TAB/CR/LF, trimmed (the rest of the string is dropped)."""
+    in_single = in_double = escaped = False
+    for i, ch in enumerate(value):
+        if escaped:
+            escaped = False
+        elif ch == "\\" and not in_single:
+            escaped = True
+        elif ch == "'" and not in_double:
+            in_single = not in_single
+        elif ch == '"' and not in_single:
+            in_double = not in_double
+        elif ch == "#" and not (in_single or in_double) and (i == 0 or value[i - 1] in _LINE_SPACE):
+            return _trim(value[:i])
+    return value
+
+
+def _mask_literal_redirects(command: str) -> str:
+    """``<``/``>`` that are quoted or escaped become ``=`` (not redirections)."""
+    if "<" not in command and ">" not in command:
+        return command
+    out = list(command)
+    quote = ""
+    escaped = False
+    for i, ch in enumerate(out):
+        if escaped:
+            if ch in "<>":
+                out[i] = "="
+            escaped = False
+            continue
+        if ch == "\\" and quote != "'":
+            escaped = True
+            continue
+        if (ch == "'" and quote != '"') or (ch == '"' and quote != "'"):
+            if quote == ch:
+                quote = ""
+            elif not quote:
+                quote = ch
+        if quote and ch in "<>":
+            out[i] = "="
+    return "".join(out)
+
+
+def _is_redirection(token: str) -> bool:
+    return token in _REDIRECT_TAKES_NEXT or ">&" in token or "<&" in token \
+        or "<" in token or ">" in token
+
+
+def _rm_operands(tokens: list[str]) -> list[str] | None:
+    """Operands of ``rm`` when it is recursive and forced (any flag spelling),
+    redirections skipped; else None."""
     recursive = force = ended = False
     operands: list[str] = []
-    for tok in words[1:]:
-        if ended:
+    i = 1
+    while i < len(tokens):
+        tok = tokens[i]
+        i += 1
+        if tok in _REDIRECT_TAKES_NEXT:
+            i += 1
+        elif _is_redirection(tok):
+            continue
+        elif ended:
             operands.append(tok)
         elif tok == "--":
             ended = True
@@ -682,143 +813,179 @@ def _canonical_rm(words: list[str]) -> list[str] | None:
         elif tok == "--force":
             force = True
         elif len(tok) > 1 and tok[0] == "-" and tok[1] != "-":
-            recursive = recursive or "r" in tok or "R" in tok
+            recursive = recursive or "r" in tok[1:] or "R" in tok[1:]
             force = force or "f" in tok[1:]
         elif not tok.startswith("--"):
             operands.append(tok)
-    return ["rm", "-rf", *operands] if recursive and force else None
+    return operands if recursive and force else None
 
 
-_FIND_EXEC = ("-exec", "-execdir", "-ok", "-okdir")
+def _clean_operand(value: str) -> str:
+    cleaned = clean_path(value)
+    if value.startswith("/") or cleaned in (".", "..") or cleaned.startswith("../"):
+        return cleaned
+    return value
 
 
-def _canonical_find(words: list[str]) -> list[str] | None:
-    rest = words[1:]
-    deletes = "-delete" in rest
-    for k, tok in enumerate(rest[:-1]):
-        if tok in _FIND_EXEC and _exe_name(rest[k + 1]) == "rm":
-            deletes, rest = True, rest[:k]  # target is searched before -exec
-            break
-    target = next((w for w in rest if w != "-delete" and not w.startswith("-")), "")
-    return ["rm", "-rf", target] if deletes and target else None
+def _unwrap_restrictive(tokens: list[str]) -> list[str]:
+    while True:
+        nxt = _unwrap_executor(tokens)
+        if len(nxt) > 1 and _exe_name(nxt[0]) in _MULTICALL:
+            nxt = nxt[1:]
+        if nxt == tokens:
+            return nxt
+        tokens = nxt
 
 
-def _aliases(cmd: str) -> list[str]:
-    """Semantic spellings of each segment of ``cmd`` (restrictive only)."""
+def _canonical_aliases(command: str) -> tuple[list[str], bool]:
+    """(``rm -rf OPERAND`` spellings of recursive forced deletions, whether
+    there were more than ``MAX_CANONICAL_ALIASES``): ``rm`` with ``-r``+``-f``
+    in any spelling, ``find TARGET... -delete``, ``find ... -exec|-execdir
+    rm ... ;|+`` (``{}`` replaced by each target). Only for commands holding
+    ``rm``, ``find``, a quote or a backslash."""
+    if "rm" not in command and "find" not in command and not any(c in command for c in "'\"\\"):
+        return [], False
     out: list[str] = []
-    norm = _normalize(cmd) or cmd
-    for seg in _split(norm) or [norm]:
-        words = _tokenize(seg)
+
+    def emit(operand: str) -> bool:
+        if len(out) == MAX_CANONICAL_ALIASES:
+            return False
+        out.append("rm -rf " + _clean_operand(operand))
+        return True
+
+    def visit_rm(tokens: list[str], targets: list[str]) -> bool:
+        for operand in _rm_operands(tokens) or ():
+            if targets and "{}" in operand:
+                if not all(emit(clean_path(operand.replace("{}", t))) for t in targets):
+                    return False
+            elif not emit(operand):
+                return False
+        return True
+
+    for segment in _split(_strip_comment(command)):
+        tokens = _unwrap_restrictive(_tokenize(_mask_literal_redirects(segment)))
+        if not tokens:
+            continue
+        base = _exe_name(tokens[0])
+        if base == "rm":
+            if not visit_rm(tokens, []):
+                return out, True
+            continue
+        if base != "find":
+            continue
+        targets: list[str] = []
+        expression = len(tokens)
+        i = 1
+        while i < len(tokens):
+            tok = tokens[i]
+            if tok == "-D" and i + 1 < len(tokens):
+                i += 2
+                continue
+            if tok in _FIND_SKIP or tok.startswith("-O"):
+                i += 1
+                continue
+            if tok.startswith("-") or tok in ("!", "("):
+                expression = i
+                break
+            targets.append(tok)
+            i += 1
+        targets = targets or ["."]
+        i = expression
+        while i < len(tokens):
+            tok = tokens[i]
+            if tok == "-delete":
+                if not all(emit(t) for t in targets):
+                    return out, True
+            elif tok in ("-exec", "-execdir"):
+                end = i + 1
+                while end < len(tokens) and tokens[end] not in (";", "+"):
+                    end += 1
+                if end < len(tokens):
+                    action = _unwrap_restrictive(tokens[i + 1:end])
+                    if action and _exe_name(action[0]) == "rm" and not visit_rm(action, targets):
+                        return out, True
+                    i = end
+            i += 1
+    return out, False
+
+
+def _needs_aliases(command: str) -> bool:
+    head = _trim(command)
+    if not head:
+        return False
+    end = next((i for i, c in enumerate(head) if c in _LINE_SPACE), len(head))
+    head = head[:end]
+    base = _exe_name(head)
+    if base != _lower(head):
+        return True
+    if base in ("rm", "find") or base in _MULTICALL:
+        return True
+    return base in _HERESTRING_SHELLS and "<<<" in command
+
+
+def _aliases(command: str) -> list[str]:
+    """Per segment of the comment-stripped, normalized command: the head as
+    its lower-cased base name (a busybox/toybox applet unwrapped), and the
+    body of a shell's ``<<<`` here-string."""
+    without = _strip_comment(command)
+    norm = _normalize(without) or without
+    out: list[str] = []
+    for segment in _split(norm) or [norm]:
+        words = _tokenize(segment)
         if not words:
             continue
-        head = _exe_name(words[0])
-        if head in _MULTICALL and len(words) > 1 and not words[1].startswith("-"):
+        base = _exe_name(words[0])
+        if base in _MULTICALL and len(words) > 1 and not words[1].startswith("-"):
             words = words[1:]
-            head = _exe_name(words[0])
-        words = [head, *words[1:]]
+            base = _exe_name(words[0])
+        words = [base, *words[1:]]
         out.append(" ".join(words))
-        if head == "rm":
-            canon = _canonical_rm(words)
-        elif head == "find":
-            canon = _canonical_find(words)
-        else:
-            canon = None
-        if canon:
-            out.append(" ".join(canon))
-        if head in _HERESTRING_SHELLS:
-            out.extend(" ".join(words[k + 1:]) for k, w in enumerate(words[:-1])
-                       if w == "<<<")
-    return [a for a in (_trim(a) for a in out) if a and a != cmd]
+        if base in _HERESTRING_SHELLS:
+            out.extend(" ".join(words[k + 1:]) for k, w in enumerate(words[:-1]) if w == "<<<")
+    return [a for a in (_trim(a) for a in out) if a and a != command]
 
 
-def _strip_comments(cmd: str) -> str:
-    """Remove unquoted ``#`` comments (a ``#`` starting a word, to end of line)."""
-    out: list[str] = []
-    in_single = in_double = escaped = in_comment = False
-    prev = ""
-    for ch in cmd:
-        if in_comment:
-            if ch != "\n":
-                continue
-            in_comment = False
-        elif escaped:
-            escaped = False
-        elif ch == "\\" and not in_single:
-            escaped = True
-        elif ch == "'" and not in_double:
-            in_single = not in_single
-        elif ch == '"' and not in_single:
-            in_double = not in_double
-        elif ch == "#" and not (in_single or in_double) and \
-                (prev == "" or prev in _GO_SPACE or prev in ";&|()"):
-            in_comment = True
-            prev = ch
-            continue
-        out.append(ch)
-        prev = ch
-    return "".join(out)
-
-
-# ---------------------------------------------------------------------------
-# Candidate spellings and components
-# ---------------------------------------------------------------------------
-
-def _component_spellings(cmd: str) -> list[str]:
-    """Spellings of one executed component: raw, normalized, aliases."""
-    norm = _normalize(cmd)
-    return [cmd, *([norm] if norm and norm != cmd else []), *_aliases(cmd)]
-
-
-def _restrictive_spellings(cmd: str, extract: _Extractor, comments: bool = True) -> list[str]:
-    out = [cmd]
-    norm = _normalize(cmd)
-    if norm and norm != cmd:
+def _candidate_spellings(candidate: str) -> tuple[list[str], bool]:
+    """What one restrictive candidate is matched as: itself, its canonical
+    deletions, its normalization, and (for a path, ``rm``, ``find``,
+    busybox/toybox or a here-string shell head) its aliases."""
+    canonical, overflow = _canonical_aliases(candidate)
+    out = [candidate, *canonical]
+    norm = _normalize(candidate)
+    if norm and norm != candidate:
         out.append(norm)
-        out.extend(_split(norm))
-    for seg in _split(cmd):
-        out.append(seg)
-        seg_norm = _normalize(seg)
-        if seg_norm and seg_norm != seg:
-            out.append(seg_norm)
-    bodies = list(extract(cmd))
-    for seg in _split(cmd):
-        bodies.extend(extract(seg))
-    for body in _dedupe(bodies):
-        out.extend(_component_spellings(body))
-    out.extend(_aliases(cmd))
-    if comments:
-        stripped = _trim(_strip_comments(cmd))
-        if stripped and stripped != _trim(cmd):
-            out.extend(_restrictive_spellings(stripped, extract, comments=False))
-    return out
+    if _needs_aliases(candidate):
+        out.extend(_aliases(candidate))
+    return out, overflow
+
+
+def _restrictive_spellings(command: str) -> tuple[list[str], bool]:
+    out: list[str] = []
+    overflow = False
+    for candidate in _restrictive_candidates(command):
+        spellings, over = _candidate_spellings(candidate)
+        out.extend(spellings)
+        overflow = overflow or over
+    return _dedupe(out), overflow
 
 
 def command_spellings(command: str) -> tuple[str, ...]:
-    """All candidate spellings for RESTRICTIVE matching (spec §5).
+    """All candidate spellings a RESTRICTIVE ``command_matches`` is tested on
+    (spec §5, the engine's ``matchRestrictiveCommandFirst``).
 
-    Shape: non-empty tuple of distinct strings; ``command`` itself is always
-    element 0 (even when empty or over the size limit, where it is the only
-    element).  Order: raw; normalized; segments of the normalized form; each
-    raw segment and its normalization; each substitution body with its
-    normalization and aliases; aliases of the whole command; the same again
-    for the comment-stripped command; every granting component
-    (``command_components``) not already listed; finally every spelling whose
-    head lower-cases differently, head lower-cased.
-
-    Invariant (spec §5, restrictive over-approximates granting): every string
-    a granting rule's ``matches`` is asked about -- each component, and the
-    raw and normalized command -- is a spelling, so a glob that grants a
-    command also matches it restrictively.  The components are added by
-    construction because the restrictive walk alone misses some of them: the
-    trimmed raw command when normalization leaves nothing (``|A=1 `` ->
-    ``|A=1``), a substitution body's raw or normalized segments
-    (``$(a; B "c")`` -> ``B c``).
+    Shape: non-empty tuple of distinct strings. A blank or over-long command
+    gives ``(command,)``. Otherwise: for the trimmed command, each granting
+    component (``command_components``) and the group bodies of each
+    (``{ x; }``, ``( x )``, ``if/then/else/fi``, ``for/while ... do ...
+    done``, ``case`` arms): the candidate itself, its canonical ``rm -rf``
+    deletions, its normalization and its head aliases. Case-sensitive (a
+    Linux host). A command with more than ``MAX_CANONICAL_ALIASES``
+    deletions matches every restrictive pattern (:class:`CommandAnalysis`
+    ``.overflow``).
     """
     if not _trim(command) or _too_long(command):
         return (command,)
-    base = _dedupe([*_restrictive_spellings(command, _Extractor()),
-                    *_GrantAnalysis(command).components])
-    return tuple(_dedupe([*base, *(_fold_head(s) for s in base)]))
+    return tuple(_restrictive_spellings(command)[0])
 
 
 class _GrantAnalysis:
@@ -879,29 +1046,63 @@ def _contains_folded(text: str, needles: Sequence[str]) -> bool:
 
 class CommandAnalysis:
     """Everything spec §5 derives from one command string, each part computed
-    at most once: restrictive ``spellings``, the granting analysis
-    (``normalized``, ``components``, ``composite``), per-component spellings,
-    and ``env_names``.  Immutable in meaning (a pure function of
-    ``command``), so a caller may keep one per distinct command string and
-    ask :meth:`matches` for many rules; :func:`command_matches` builds a
-    fresh one per question.
+    at most once: restrictive ``spellings`` (and ``overflow``), the texts a
+    restrictive ``command_contains`` is tested on, the granting analysis
+    (``normalized``, ``components``, ``composite``), per-component facts for
+    restrictive exclusions, and ``env_names``. Immutable in meaning (a pure
+    function of ``command``), so a caller may keep one per distinct command
+    string and ask :meth:`matches` for many rules; :func:`command_matches`
+    builds a fresh one per question.
     """
 
-    __slots__ = ("command", "_spellings", "_grant", "_parts", "_env")
+    __slots__ = ("command", "_spellings", "_overflow", "_grant", "_parts", "_env")
 
     def __init__(self, command: str) -> None:
         self.command = command
         self._spellings: tuple[str, ...] | None = None
+        self._overflow = False
         self._grant: _GrantAnalysis | None = None
-        self._parts: dict[str, tuple[list[str], str]] = {}
+        self._parts: dict[str, tuple[list[str], bool]] = {}
         self._env: tuple[str, ...] | None = None
 
     @property
     def spellings(self) -> tuple[str, ...]:
         """``command_spellings(command)``."""
         if self._spellings is None:
-            self._spellings = command_spellings(self.command)
+            if not _trim(self.command) or _too_long(self.command):
+                self._spellings = (self.command,)
+            else:
+                spellings, self._overflow = _restrictive_spellings(self.command)
+                self._spellings = tuple(spellings)
         return self._spellings
+
+    @property
+    def overflow(self) -> bool:
+        """More than ``MAX_CANONICAL_ALIASES`` deletions in one candidate: a
+        restrictive rule with command patterns holds (engine: fail closed)."""
+        self.spellings
+        return self._overflow
+
+    @property
+    def contains_texts(self) -> tuple[str, ...]:
+        """What a restrictive ``command_contains`` is tested on, folded: the
+        raw command and, when it holds a quote or a backslash, its
+        normalization (the engine's ``matchRestrictiveCommandContains``)."""
+        texts = [self.command]
+        if any(c in self.command for c in "'\"\\"):
+            norm = _normalize(self.command)
+            if norm != self.command:
+                texts.append(norm)
+        return tuple(texts)
+
+    @property
+    def granting_texts(self) -> tuple[str, ...]:
+        """Every string a granting rule's globs are asked about: the raw and
+        normalized command and each component."""
+        if not _trim(self.command) or _too_long(self.command):
+            return (self.command,)
+        analysis = self._grant_analysis()
+        return tuple(_dedupe([self.command, analysis.normalized, *analysis.components]))
 
     @property
     def env_names(self) -> tuple[str, ...]:
@@ -915,13 +1116,12 @@ class CommandAnalysis:
             self._grant = _GrantAnalysis(self.command)
         return self._grant
 
-    def _component(self, comp: str) -> tuple[list[str], str]:
-        """(head-folded spellings of one component, its normalization)."""
-        part = self._parts.get(comp)
+    def _part(self, component: str) -> tuple[list[str], bool]:
+        """(restrictive spellings of one component, overflow), memoized."""
+        part = self._parts.get(component)
         if part is None:
-            spellings = _component_spellings(comp)
-            part = self._parts[comp] = (_dedupe([*spellings, *(_fold_head(s) for s in spellings)]),
-                                        _normalize(comp))
+            part = self._parts[component] = (
+                ([component], False) if _too_long(component) else _restrictive_spellings(component))
         return part
 
     @property
@@ -945,27 +1145,55 @@ class CommandAnalysis:
         return self._restrictive(matches, contains, excludes)
 
     def _restrictive(self, matches: Matcher | None, contains: Sequence[str], excludes: Matcher | None) -> bool:
-        def positive(spellings: Sequence[str], text: str) -> bool:
-            return (matches is not None and any(matches(s) for s in spellings)) \
-                or _contains_folded(text, contains)
-
-        # command_contains is tested on the raw command only (lower-cased).
-        if not positive(self.spellings, self.command):
+        spellings = self.spellings
+        hit = matches is not None and (self.overflow or any(matches(s) for s in spellings))
+        if not hit and not any(_contains_folded(t, contains) for t in self.contains_texts):
             return False
         if excludes is None:
             return True
         analysis = self._grant_analysis()
-        components = analysis.components if analysis.composite else [self.command]
-        hit = False
-        for comp in components:
-            spellings, norm = self._component(comp)
-            if positive(spellings, comp):
-                hit = True
-                if not (excludes(comp) or (norm != comp and excludes(norm))):
-                    return True
-        # All matching components excluded -> no match; no attributable
-        # component -> the whole-command match stands, exclusions ignored.
-        return not hit
+        parts = analysis.components if analysis.composite else [self.command]
+        attributed = False
+        for part in parts:
+            matched, positive = self._component_match(part, matches, contains, excludes)
+            attributed = attributed or positive
+            if matched:
+                return True
+        # Some component matched and every such one is excluded: no match. No
+        # component matched on its own: the whole-command match stands.
+        return not attributed
+
+    def _excluded(self, component: str, excludes: Matcher) -> bool:
+        for candidate in _restrictive_candidates(component):
+            if excludes(candidate):
+                return True
+            norm = _normalize(candidate)
+            if norm != candidate and excludes(norm):
+                return True
+        return False
+
+    def _component_match(self, component: str, matches: Matcher | None, contains: Sequence[str],
+                         excludes: Matcher) -> tuple[bool, bool]:
+        """(matched, positive) of one executed component of a restrictive rule
+        with exclusions (the engine's ``matchRestrictiveCommandComponent``)."""
+        positive = False
+        if contains and any(_contains_folded(t, contains) for t in CommandAnalysis(component).contains_texts):
+            positive = True
+            if matches is not None or not self._excluded(component, excludes):
+                return True, True
+        if matches is not None:
+            canonical, overflow = _canonical_aliases(component)
+            hits = [a for a in canonical if matches(a)]
+            if any(not excludes(a) for a in hits):
+                return True, True
+            if hits or overflow:
+                return overflow, True
+            spellings, over = self._part(component)
+            if over or any(matches(sp) for sp in spellings):
+                if not self._excluded(component, excludes):
+                    return True, True
+                positive = True
+        return False, positive
 
     def _granting(self, matches: Matcher | None, contains: Sequence[str], excludes: Matcher | None,
                   composite_matches: Matcher | None) -> bool:

@@ -96,13 +96,6 @@ def _glob(pattern: Pattern, value: str) -> bool:
     return match_command_glob(pattern.source, value)
 
 
-def _path_glob_folded(patterns: tuple[Pattern, ...], value: str) -> bool:
-    """Path patterns match case-sensitively, or else both lower-cased (the
-    engine tries both; spec §4 path fields)."""
-    return _any_glob(patterns, value) or any(
-        match_path_glob(p.source.lower(), value.lower()) for p in patterns)
-
-
 @lru_cache(maxsize=4096)
 def _regex(source: str) -> re2._Regexp:
     return re2.compile(source)
@@ -123,14 +116,16 @@ def _command_holds(pred: FieldPredicate, command: str, granting: bool) -> bool:
 
 
 def _path_holds(pred: FieldPredicate, path: str, workdir: str | None, granting: bool) -> bool:
-    """Restrictive: some spelling matches and not every spelling is excluded.
-    Granting: some spelling matches and no spelling is excluded (spec §4, §5)."""
+    """The engine's ``matchPathFieldForAction`` on a Linux host (spec §4, §5):
+    restrictive, some spelling matches and not every spelling is excluded;
+    granting, every spelling matches and none is excluded. Case-sensitive."""
     spellings = path_spellings(path, workdir)
-    if not any(_path_glob_folded(pred.patterns, s) for s in spellings):
+    hits = [_any_glob(pred.patterns, s) for s in spellings]
+    if not (all(hits) if granting else any(hits)) or not spellings:
         return False
     if not pred.exclusions:
         return True
-    excluded = [_path_glob_folded(pred.exclusions, s) for s in spellings]
+    excluded = [_any_glob(pred.exclusions, s) for s in spellings]
     return not any(excluded) if granting else not all(excluded)
 
 
@@ -143,7 +138,7 @@ def _predicate_holds(pred: FieldPredicate, call: ToolCall, fields: Fields, grant
             return False
         return any(_any_glob(pred.patterns, name) for name in canonicalize.env_assignment_names(fields.command))
     if pred.field is Field.PATH:
-        return fields.path is not None and _path_holds(pred, fields.path, call.workdir, granting)
+        return fields.path is not None and _path_holds(pred, fields.path, fields.workdir, granting)
     value = {Field.URL: fields.url, Field.DOMAIN: fields.domain, Field.SESSION: call.session or None}[pred.field]
     if value is None:
         return False
@@ -310,14 +305,14 @@ def evaluate(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None 
     try:
         fields = Fields.of(call)
     except Ambiguous as exc:
-        return Decision(Effect.DENY, f"ambiguous input ({', '.join(exc.names)}), failing closed")
+        return Decision(Effect.DENY, f"ambiguous tool input ({exc.reason}); failing closed")
     too_long = overlong_field(call, fields)
     if too_long is not None:
         return Decision(Effect.DENY, f"{too_long} exceeds the {MAX_GLOB_INPUT_BYTES}-byte policy matching "
                                      "limit; failing closed")
 
     def holds(rule: Rule) -> bool:
-        return condition_holds(rule.condition, call, fields, granting=rule.effect is Effect.ALLOW,
+        return condition_holds(rule.condition, call, fields, granting=rule.effect.granting,
                                history=history, now=now)
 
     ordered = _by_priority(policy_set.policies)

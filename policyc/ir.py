@@ -59,6 +59,13 @@ class Effect(enum.Enum):
     def rank(self) -> int:
         return _RANK[self]
 
+    @property
+    def granting(self) -> bool:
+        """Whether a rule with this effect is matched on the granting side
+        (spec §5): only deny and ask restrict (the engine's
+        ``actionRestrictsExecution``); allow, watch and webhook grant."""
+        return self not in (Effect.DENY, Effect.ASK)
+
     @classmethod
     def parse(cls, text: str) -> Effect:
         """Read an action name, case-insensitively; ``log`` is ``watch``.

@@ -5,10 +5,13 @@ directory contributes its ``*.yaml``/``*.yml`` files in sorted order. The
 project tier (spec §3.5) is a file passed as ``project`` or any file whose
 path ends in ``.rampart/policy.yaml``.
 
-Defaults: the global default is the most restrictive ``default_action`` among
-the global files (a file without one says deny); policyc chooses the
-fail-closed reading where files disagree. The project file's own
-``default_action`` may only restrict (``PolicySet.project_default``).
+Order and defaults follow the engine's policy-directory loader (spec §3.4;
+Rampart's ``mergeYAMLFiles``): the global files are taken in sorted base-name
+order, wherever they were named (the engine loads a policy directory), and
+the FIRST of them that sets ``default_action`` decides the default for the
+whole set; a file without one does not count. With none set, the default is
+deny. The project file's own ``default_action`` may only restrict
+(``PolicySet.project_default``).
 """
 
 from __future__ import annotations
@@ -70,7 +73,7 @@ def load_policy_set(paths: list[str], *, project: str | None = None) -> LoadedSe
     diagnostics on the returned files.
     """
     files = []
-    for path in expand(paths):
+    for path in sorted(expand(paths), key=lambda p: Path(p).name):
         tier = Tier.PROJECT if is_project_file(path) else Tier.GLOBAL
         files.append(load_file(path, tier=tier))
     if project is not None:
@@ -89,8 +92,8 @@ def assemble(files: list[LoadedFile]) -> PolicySet:
             if _sets_default(f):
                 project_default = f.default
             continue
-        mine = f.default or Effect.DENY
-        default = mine if default is None or mine.rank > default.rank else default
+        if default is None and _sets_default(f):
+            default = f.default
     return PolicySet(tuple(policies), default or Effect.DENY, project_default,
                      tuple(f.path for f in files))
 

@@ -180,10 +180,10 @@ def test_compiling_twice_gives_identical_bytes():
 def test_bundle_is_canonical_json_with_manifest_and_digest():
     doc = json.loads(STANDARD_BYTES)
     assert list(doc) == ["format", "format_version", "manifest", "payload"]
-    assert doc["format"] == "policyc-bundle" and doc["format_version"] == 1
+    assert doc["format"] == "policyc-bundle" and doc["format_version"] == 2
     assert json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() == STANDARD_BYTES
     manifest = doc["manifest"]
-    assert manifest["compiler"].startswith("policyc ")
+    assert manifest["compiler"].startswith("policyc ") and manifest["host"] == "linux"
     assert manifest["digest"].startswith("sha256:")
     assert [s["path"] for s in manifest["sources"]] == sorted(STANDARD_SOURCES)
     assert STANDARD_BUNDLE.digest == manifest["digest"]
@@ -217,10 +217,18 @@ def test_reformatted_payload_is_refused():
         load_bundle(pretty)
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None, True])
+@pytest.mark.parametrize("version", [1, 3, 0, "2", None, True])
 def test_unsupported_format_version_is_refused(version):
-    bad = STANDARD_BYTES.replace(b'"format_version":1', b'"format_version":' + json.dumps(version).encode(), 1)
+    bad = STANDARD_BYTES.replace(b'"format_version":2', b'"format_version":' + json.dumps(version).encode(), 1)
     with pytest.raises(BundleError, match="format_version"):
+        load_bundle(bad)
+
+
+@pytest.mark.parametrize("host", ['"darwin"', '"windows"', "null", '""'])
+def test_bundle_for_another_host_family_is_refused(host):
+    bad = STANDARD_BYTES.replace(b'"host":"linux"', b'"host":' + host.encode(), 1)
+    assert bad != STANDARD_BYTES
+    with pytest.raises(BundleError, match="host family"):
         load_bundle(bad)
 
 

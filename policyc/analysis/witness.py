@@ -266,7 +266,7 @@ def fires(policy: Policy, rule: Rule, call: dict[str, Any]) -> bool:
     scope, on the rule's side, with every call_count threshold met."""
     parsed = ToolCall.from_mapping(call)
     return in_scope(policy, parsed) and condition_holds(
-        rule.condition, parsed, granting=rule.effect is Effect.ALLOW, history=AnyHistory())
+        rule.condition, parsed, granting=rule.effect.granting, history=AnyHistory())
 
 
 def decided_in(policy_set: PolicySet, policy: Policy, call: dict[str, Any]) -> Optional[int]:

@@ -39,7 +39,10 @@ from policyc.ir import (
 )
 
 BUNDLE_FORMAT = "policyc-bundle"
-BUNDLE_FORMAT_VERSION = 1
+BUNDLE_FORMAT_VERSION = 2
+#: The host family a bundle decides for (spec §5: the engine folds case only
+#: on macOS and Windows hosts). Only Linux is compiled for today.
+HOST_FAMILY = "linux"
 
 #: Every pattern table (``docs/bundle-format.md`` says what each one reads).
 TABLES = (
@@ -149,9 +152,8 @@ class _Tables:
                     "fallback": fallback}
         if table == "path":
             expr, fallback = self._lower(source, "path")
-            folded, folded_fallback = self._lower(source.lower(), "path")
             return {"source": source, "language": PatternLanguage.PATH_GLOB.value, "expr": expr,
-                    "folded": folded, "fallback": fallback or folded_fallback}
+                    "fallback": fallback}
         if table == "domain":
             expr, fallback = self._lower(source, "domain")
             return {"source": source, "language": PatternLanguage.DOMAIN_GLOB.value, "expr": expr,
@@ -259,7 +261,7 @@ def _rule(rule: Rule, policy: Policy, tables: _Tables) -> dict[str, Any]:
         "index": rule.index,
         "effect": rule.effect.value,
         "message": rule.message,
-        "granting": rule.effect is Effect.ALLOW,
+        "granting": rule.effect.granting,
         "expires_at": rule.expires_at,
         "once": rule.once,
         "webhook": webhook,
@@ -318,6 +320,7 @@ def compile_policy_set(policy_set: PolicySet, sources: Mapping[str, bytes], *,
     payload_bytes = canonical_json(payload)
     manifest = {
         "compiler": f"policyc {__version__}",
+        "host": HOST_FAMILY,
         "sources": [{"path": path, "sha256": hashlib.sha256(data).hexdigest()}
                     for path, data in sorted(sources.items())],
         "digest": "sha256:" + hashlib.sha256(payload_bytes).hexdigest(),

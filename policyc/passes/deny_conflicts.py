@@ -43,7 +43,7 @@ def _prover(ctx: Context, policy: Policy, rule: Rule, other: Policy) -> Rule | N
     """A deny rule of ``other`` that surely decides ``other`` for every call
     ``rule`` matches: it holds for them (proven) and every rule of ``other``
     before it that could fire is a deny too."""
-    granting = rule.effect is Effect.ALLOW
+    granting = rule.effect.granting
     for candidate in other.rules:
         if ctx.is_dead(other, candidate) or request_view(candidate.condition).never:
             continue
@@ -127,7 +127,7 @@ def _never_applies(ctx: Context, policy: Policy, rule: Rule, deny_policies: list
         deny = _prover(ctx, policy, rule, other)
         if deny is None:
             continue
-        call = witness_call([(rule.condition, rule.effect is Effect.ALLOW)], [policy.scope])
+        call = witness_call([(rule.condition, rule.effect.granting)], [policy.scope])
         decision = _verified(ctx, policy, rule, call)
         if decision is None:
             return None
@@ -151,7 +151,7 @@ def _partial(ctx: Context, policy: Policy, rule: Rule, deny_policies: list[Polic
             if deny.effect is not Effect.DENY or not _live(ctx, other, deny) or not _may_overlap(rule, deny) \
                     or (not priority_case and _carved_out(rule, deny)):
                 continue
-            requirements = [(rule.condition, rule.effect is Effect.ALLOW), (deny.condition, False)]
+            requirements = [(rule.condition, rule.effect.granting), (deny.condition, False)]
             scopes = [policy.scope, other.scope]
             call = sample_call(requirements, scopes)
             if call is None and _small(rule) and _small(deny):

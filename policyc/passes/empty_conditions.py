@@ -18,7 +18,7 @@ def check_empty_conditions(ctx: Context) -> list[Diagnostic]:
         for rule in policy.rules:
             if ctx.is_dead(policy, rule):
                 continue
-            reason = condition_unsatisfiable(rule.condition, rule.effect is Effect.ALLOW)
+            reason = condition_unsatisfiable(rule.condition, rule.effect.granting)
             if reason is not None:
                 ctx.kill(policy, rule)
                 out.append(check("PC105").at(

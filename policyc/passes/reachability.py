@@ -20,12 +20,12 @@ def _same(a: Rule, b: Rule) -> bool:
 def _shadower(policy: Policy, rule: Rule) -> Rule | None:
     """An earlier rule that fires for every call ``rule`` matches (proven),
     skipping rules that can expire or need a call history."""
-    granting = rule.effect is Effect.ALLOW
+    granting = rule.effect.granting
     for earlier in policy.rules[:rule.index]:
         if earlier.expires_at or earlier.condition.call_count is not None:
             continue
         if request_view(earlier.condition).always or condition_implies(
-                rule.condition, granting, earlier.condition, earlier.effect is Effect.ALLOW):
+                rule.condition, granting, earlier.condition, earlier.effect.granting):
             return earlier
     return None
 
@@ -59,7 +59,7 @@ def _unreachable(ctx: Context, policy: Policy, rule: Rule) -> Diagnostic | None:
     earlier = _shadower(policy, rule)
     if earlier is None:
         return None
-    call = witness_call([(rule.condition, rule.effect is Effect.ALLOW)], [policy.scope])
+    call = witness_call([(rule.condition, rule.effect.granting)], [policy.scope])
     if call is None or not fires(policy, rule, call) or decided_in(ctx.policy_set, policy, call) != earlier.index:
         return None
     decision = replay(ctx.policy_set, call)

@@ -191,7 +191,6 @@ class Bundle:
         self._composite = frozenset(i for i, e in enumerate(tables["command"]) if e.get("composite"))
         self._size = {t: len(tables[t]) for t in TABLES}
         compiled = {t: Table(t, [e["expr"] for e in tables[t]], anchored=t != "response") for t in TABLES}
-        compiled["path_folded"] = Table("path", [e["folded"] for e in tables["path"]], True)
         verbatim = [re2.escape(n) if _encodable(n) else None for n in self._substrings]
         compiled["command_needle"] = Table("command_substring", verbatim, False)
         self._unscanned = frozenset(i for i, e in enumerate(tables["command_substring"])
@@ -337,7 +336,7 @@ class Bundle:
         if table == "command_substring":
             return memo.command(fields.command).needles if fields.command is not None else EMPTY
         if table == "path":
-            return memo.path(fields.path, call.workdir)[1] if fields.path is not None else EMPTY
+            return memo.path(fields.path, fields.workdir)[1] if fields.path is not None else EMPTY
         if table == "domain":
             return memo.domain(fields.domain) if fields.domain is not None else EMPTY
         if table == "url":
@@ -367,6 +366,8 @@ class Bundle:
         spellings, union = self._memo.path(path, workdir)
         if pred.patterns.isdisjoint(union):
             return False
+        if granting and any(pred.patterns.isdisjoint(self._memo.path_hits(s)) for s in spellings):
+            return False  # a granting rule covers every spelling
         if not pred.exclusions:
             return True
         excluded = [not pred.exclusions.isdisjoint(self._memo.path_hits(s)) for s in spellings]
@@ -376,7 +377,7 @@ class Bundle:
         if pred.field == "command":
             return fields.command is not None and self._command_holds(pred, fields.command, granting)
         if pred.field == "path":
-            return fields.path is not None and self._path_holds(pred, fields.path, call.workdir, granting)
+            return fields.path is not None and self._path_holds(pred, fields.path, fields.workdir, granting)
         if pred.field == "env_assignment":
             return not pred.patterns.isdisjoint(self._field_ids("env_assignment", call, fields))
         if pred.field == "domain":
@@ -481,7 +482,7 @@ class Bundle:
         try:
             fields = Fields.of(call)
         except Ambiguous as exc:
-            return Decision("deny", f"ambiguous input ({', '.join(exc.names)}), failing closed")
+            return Decision("deny", f"ambiguous tool input ({exc.reason}); failing closed")
         too_long = overlong_field(call, fields)
         if too_long is not None:
             return Decision("deny", f"{too_long} exceeds the {MAX_GLOB_INPUT_BYTES}-byte policy matching "

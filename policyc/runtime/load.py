@@ -22,7 +22,9 @@ from .bundle import Bundle
 from .model import BundleError, Decision
 
 BUNDLE_FORMAT = "policyc-bundle"
-BUNDLE_FORMAT_VERSION = 1
+BUNDLE_FORMAT_VERSION = 2
+#: The host families whose engine behaviour this runtime implements.
+HOST_FAMILIES = ("linux",)
 _PAYLOAD_MARK = b',"payload":'
 
 
@@ -38,7 +40,7 @@ def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle:
     """Read, verify and prepare a bundle from a path or from its bytes.
 
     Checks, in order: valid UTF-8 JSON object; ``format`` is
-    ``policyc-bundle``; ``format_version`` is 1; the sha256 of the payload's
+    ``policyc-bundle``; ``format_version`` is 2; ``manifest.host`` is a family this runtime implements (``linux``); the sha256 of the payload's
     bytes equals ``manifest.digest``; the payload is canonical; every table
     compiles. Raises :class:`BundleError` (``OSError`` reading a path is
     wrapped too).
@@ -67,6 +69,9 @@ def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle:
     if not isinstance(manifest, dict) or not isinstance(manifest.get("digest"), str) \
             or not isinstance(document.get("payload"), dict):
         raise BundleError(f"{where}: bundle lacks a manifest digest or a payload")
+    if manifest.get("host") not in HOST_FAMILIES:
+        raise BundleError(f"{where}: bundle compiled for host family {manifest.get('host')!r}; this "
+                          f"runtime decides as the engine does on {', '.join(HOST_FAMILIES)}")
     expected = manifest["digest"]
     found = "sha256:" + hashlib.sha256(_raw_payload(data)).hexdigest()
     if found != expected:

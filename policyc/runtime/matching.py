@@ -50,6 +50,7 @@ class Table:
                 distinct.setdefault(expr, []).append(pid)
         self.name = name
         self.anchored = anchored
+        self.size = len(exprs)
         self.ids = [frozenset(v) for v in distinct.values()]
         self.set: Any = None
         self.regexes: list[Any] = []
@@ -113,7 +114,7 @@ class Memo:
     def __init__(self, tables: dict[str, Table], unscanned_needles: frozenset[int]):
         """``tables`` by name, including ``command_substring`` (anchored
         expressions over the raw command, spec §5 folding), ``command_needle``
-        (each needle verbatim, unanchored) and ``path_folded``;
+        (each needle verbatim, unanchored);
         ``unscanned_needles``: needle ids no expression stands for, assumed
         present in every command."""
         self.tables = tables
@@ -140,8 +141,8 @@ class Memo:
         return hit
 
     def path_hits(self, spelling: str) -> frozenset[int]:
-        """Path ids matching one spelling exactly or case-folded."""
-        return self.glob("path", spelling) | self.glob("path_folded", spelling.lower())
+        """Path ids matching one spelling (case-sensitive: a Linux host)."""
+        return self.glob("path", spelling)
 
     def path(self, path: str, workdir: str | None) -> tuple[tuple[str, ...], frozenset[int]]:
         """(spellings of a path field, ids of the path patterns matching any)."""
@@ -159,11 +160,15 @@ class Memo:
         facts = self._commands.get(command)
         if facts is None:
             analysis = CommandAnalysis(command)
-            union = frozenset().union(*(self.glob("command", s) for s in analysis.spellings))
+            union = frozenset().union(*(self.glob("command", s) for s in analysis.spellings),
+                                      *(self.glob("command", s) for s in analysis.granting_texts))
+            if analysis.overflow:  # every restrictive command pattern holds
+                union = frozenset(range(self.tables["command"].size))
             if len(self._commands) >= MAX_ENTRIES:
                 self._commands.clear()
-            needles = self.tables["command_substring"].scan(command).union(
-                self.unscanned_needles, *(self.tables["command_needle"].scan(c) for c in analysis.components))
+            needles = self.unscanned_needles.union(
+                *(self.tables["command_substring"].scan(t) for t in analysis.contains_texts),
+                *(self.tables["command_needle"].scan(c) for c in analysis.components))
             facts = self._commands[command] = CommandFacts(analysis, union, needles)
         return facts
 
