@@ -3,6 +3,8 @@ runtime: pure standard library (no Lark), so ``policyc.runtime`` can import it.
 
 * :func:`clean_path`, :func:`path_spellings` — path cleaning and the
   spellings a path field is matched with (spec §4, path fields);
+  :func:`joinable_pattern`, :func:`workdir_rest`, :func:`joined_spelling` —
+  how relative patterns and relative spellings meet the working directory;
 * :func:`domain_of` — the host of a url as the engine extracts it (spec §2);
 * :func:`normalize_domain` — a domain as ``domain_matches`` compares it;
 * :class:`ToolCall`, :class:`Fields`, :func:`param_text` — a call and its
@@ -13,7 +15,9 @@ runtime: pure standard library (no Lark), so ``policyc.runtime`` can import it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -85,6 +89,53 @@ def path_spellings(path: str, workdir: Optional[str]) -> tuple[str, ...]:
         if second not in spellings:
             spellings.append(second)
     return tuple(spellings)
+
+
+def pattern_is_absolute(source: str) -> bool:
+    """Whether a path pattern is absolute as the engine tests it (the raw
+    pattern starts with ``/``)."""
+    return source.startswith("/")
+
+
+def joinable_pattern(source: str) -> Optional[str]:
+    """For a relative path pattern, the cleaned pattern the engine's
+    ``filepath.Join(workdir, pattern)`` puts after the working directory, so
+    that ``WORKDIR/REST`` matches the joined pattern when ``REST`` matches
+    it; ``None`` for an absolute pattern, and for one whose cleaned form
+    leaves the working directory (``..``, ``../x``) or is it (``.``), which
+    policyc does not join (a documented gap)."""
+    if pattern_is_absolute(source):
+        return None
+    cleaned = clean_path(source)
+    if cleaned in (".", "..") or cleaned.startswith("../"):
+        return None
+    return cleaned
+
+
+def workdir_rest(spelling: str, workdir: Optional[str]) -> Optional[str]:
+    """The part of an absolute path spelling below the working directory
+    (``/work/a/b`` under ``/work`` is ``a/b``), or ``None``: what a joinable
+    relative pattern (:func:`joinable_pattern`) is matched against."""
+    if not workdir or not spelling.startswith("/"):
+        return None
+    directory = go_trim(workdir).replace("\\", "/")
+    if not directory.startswith("/"):
+        return None
+    directory = clean_path(directory)
+    if directory == "/":
+        return spelling[1:]
+    if spelling.startswith(directory + "/"):
+        return spelling[len(directory) + 1:]
+    return None
+
+
+def joined_spelling(spelling: str, workdir: Optional[str]) -> Optional[str]:
+    """A relative spelling joined to the working directory, against which
+    the engine also tests absolute patterns; ``None`` without a workdir or
+    for an absolute spelling."""
+    if not workdir or not go_trim(workdir) or spelling.startswith("/"):
+        return None
+    return _join(go_trim(workdir).replace("\\", "/"), spelling)
 
 
 _HEX = "0123456789abcdefABCDEF"
@@ -372,14 +423,59 @@ class Fields:
         return cls(command, path, url, domain, workdir)
 
 
+def go_value_text(value: Any) -> str:
+    """``fmt.Sprintf("%v", value)`` for a value decoded from JSON by Go
+    (numbers are ``float64``): ``<nil>``, ``true``/``false``, shortest
+    ``%g`` numbers with the exponent form from 1e+06 or below 1e-04 (``42``,
+    ``1.5``, ``1e+06``), strings as they are, ``[a b]`` for lists and
+    ``map[k:v]`` (sorted keys) for objects."""
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return _go_float(float(value))
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping):
+        return "map[" + " ".join(f"{k}:{go_value_text(value[k])}" for k in sorted(value, key=str)) + "]"
+    if isinstance(value, (list, tuple)):
+        return "[" + " ".join(go_value_text(v) for v in value) + "]"
+    return str(value)
+
+
+def _go_float(number: float) -> str:
+    """``strconv.FormatFloat(number, 'g', -1, 64)``: shortest round-trip
+    digits, exponent form when the exponent is below -4 or at least 6."""
+    if number != number:
+        return "NaN"
+    if number in (float("inf"), float("-inf")):
+        return "+Inf" if number > 0 else "-Inf"
+    if number == 0:
+        return "-0" if math.copysign(1.0, number) < 0 else "0"
+    sign, digit_tuple, exponent = Decimal(repr(number)).normalize().as_tuple()
+    digits = "".join(map(str, digit_tuple))
+    exp = len(digits) + exponent - 1  # decimal exponent of the first digit
+    minus = "-" if sign else ""
+    if exp < -4 or exp >= 6:
+        body = digits[0] + ("." + digits[1:] if len(digits) > 1 else "")
+        return f"{minus}{body}e{'-' if exp < 0 else '+'}{abs(exp):02d}"
+    if exp < 0:
+        return f"{minus}0.{'0' * (-exp - 1)}{digits}"
+    if len(digits) <= exp + 1:
+        return minus + digits + "0" * (exp + 1 - len(digits))
+    return f"{minus}{digits[:exp + 1]}.{digits[exp + 1:]}"
+
+
 def param_text(call: ToolCall, name: str) -> str | None:
-    for source in (call.params, call.input or {}):
-        if name in source and source[name] is not None:
-            value = source[name]
-            if isinstance(value, bool):
-                return "true" if value else "false"
-            return str(value)
-    return None
+    """The text ``tool_param_matches`` compares for ``name``: the MCP
+    ``input`` argument only, as Go's ``%v`` prints it (the engine reads
+    ``call.Input[name]``; ``params`` are never consulted, so a test case,
+    which has no ``input``, never matches); ``None`` when absent."""
+    source = call.input or {}
+    if name not in source:
+        return None
+    return go_value_text(source[name])
 
 
 def utf8_len(text: str) -> int:
@@ -392,15 +488,21 @@ def over_glob_limit(text: str) -> bool:
     return len(text) * 4 > MAX_GLOB_INPUT_BYTES and utf8_len(text) > MAX_GLOB_INPUT_BYTES
 
 
-def overlong_field(call: ToolCall, fields: Fields) -> str | None:
+def overlong_field(call: ToolCall, fields: Fields, param_names: Iterable[str] = ()) -> str | None:
     """The name of the first matched field (agent, session, tool, command,
-    path, url, domain) over ``MAX_GLOB_INPUT_BYTES``, which denies the whole
-    call (spec §1), or None."""
+    path, url, domain, then ``tool parameter NAME`` for each ``input``
+    argument some rule's ``tool_param_matches`` names, as ``%v`` prints it)
+    over ``MAX_GLOB_INPUT_BYTES``, which denies the whole call (spec §1; the
+    engine's ``oversizedMatchInput``), or None."""
     for name, value in (("agent", call.agent), ("session", call.session), ("tool", call.tool),
                         ("command", fields.command), ("path", fields.path), ("url", fields.url),
                         ("domain", fields.domain)):
         if value and over_glob_limit(value):
             return name
+    source = call.input or {}
+    for name in param_names:
+        if name in source and over_glob_limit(go_value_text(source[name])):
+            return f"tool parameter {name}"
     return None
 
 

@@ -25,7 +25,8 @@ import re2
 
 from policyc import canonicalize
 from policyc.callfields import (
-    MAX_GLOB_INPUT_BYTES, Ambiguous, Fields, ToolCall, overlong_field, param_text, response_window,
+    MAX_GLOB_INPUT_BYTES, Ambiguous, Fields, ToolCall, joinable_pattern, joined_spelling, overlong_field,
+    param_text, pattern_is_absolute, response_window, workdir_rest,
 )
 from policyc.ir import (
     Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
@@ -115,17 +116,37 @@ def _command_holds(pred: FieldPredicate, command: str, granting: bool) -> bool:
     )
 
 
+def _path_hit(patterns: tuple[Pattern, ...], spelling: str, workdir: str | None) -> bool:
+    """Some pattern matches one path spelling, as the engine's
+    ``matchPathFirstForActionOS`` tries it: the spelling itself; absolute
+    patterns also on a relative spelling joined to the workdir; relative
+    patterns also joined to the workdir, on an absolute spelling below it."""
+    if _any_glob(patterns, spelling):
+        return True
+    joined = joined_spelling(spelling, workdir)
+    if joined is not None and any(pattern_is_absolute(p.source) and _glob(p, joined) for p in patterns):
+        return True
+    rest = workdir_rest(spelling, workdir)
+    if rest is None:
+        return False
+    for p in patterns:
+        relative = joinable_pattern(p.source)
+        if relative is not None and match_path_glob(relative, rest):
+            return True
+    return False
+
+
 def _path_holds(pred: FieldPredicate, path: str, workdir: str | None, granting: bool) -> bool:
     """The engine's ``matchPathFieldForAction`` on a Linux host (spec §4, §5):
     restrictive, some spelling matches and not every spelling is excluded;
     granting, every spelling matches and none is excluded. Case-sensitive."""
     spellings = path_spellings(path, workdir)
-    hits = [_any_glob(pred.patterns, s) for s in spellings]
-    if not (all(hits) if granting else any(hits)) or not spellings:
+    hits = [_path_hit(pred.patterns, s, workdir) for s in spellings]
+    if not spellings or not (all(hits) if granting else any(hits)):
         return False
     if not pred.exclusions:
         return True
-    excluded = [_any_glob(pred.exclusions, s) for s in spellings]
+    excluded = [_path_hit(pred.exclusions, s, workdir) for s in spellings]
     return not any(excluded) if granting else not all(excluded)
 
 
@@ -298,6 +319,13 @@ def _decision(best: _Fired, fired: list[_Fired], effect: Effect | None = None) -
     )
 
 
+def _param_names(policy_set: PolicySet) -> list[str]:
+    """Every parameter a ``tool_param_matches`` of the set names (any policy,
+    any rule, enabled or not: the engine checks their size on every call)."""
+    return sorted({p.param for policy in policy_set.policies for rule in policy.rules
+                   for p in rule.condition.any_param if p.param})
+
+
 def evaluate(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None = None,
              history: CallHistory | None = None) -> Decision:
     """The request-side decision for ``call`` (spec §2–§5)."""
@@ -306,7 +334,7 @@ def evaluate(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None 
         fields = Fields.of(call)
     except Ambiguous as exc:
         return Decision(Effect.DENY, f"ambiguous tool input ({exc.reason}); failing closed")
-    too_long = overlong_field(call, fields)
+    too_long = overlong_field(call, fields, _param_names(policy_set))
     if too_long is not None:
         return Decision(Effect.DENY, f"{too_long} exceeds the {MAX_GLOB_INPUT_BYTES}-byte policy matching "
                                      "limit; failing closed")

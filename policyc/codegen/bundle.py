@@ -33,6 +33,7 @@ from typing import Any
 
 from policyc import __version__, canonicalize
 from policyc.atomicfile import write_atomic as write_bundle  # noqa: F401 - re-exported public name
+from policyc.callfields import joinable_pattern, pattern_is_absolute
 from policyc.ir import (
     CallCount, Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
     Rule, Span,
@@ -152,8 +153,11 @@ class _Tables:
                     "fallback": fallback}
         if table == "path":
             expr, fallback = self._lower(source, "path")
+            joinable = joinable_pattern(source)
+            joined, joined_fallback = self._lower(joinable, "path") if joinable is not None else (None, False)
             return {"source": source, "language": PatternLanguage.PATH_GLOB.value, "expr": expr,
-                    "fallback": fallback}
+                    "absolute": pattern_is_absolute(source), "joined": joined,
+                    "fallback": fallback or joined_fallback}
         if table == "domain":
             expr, fallback = self._lower(source, "domain")
             return {"source": source, "language": PatternLanguage.DOMAIN_GLOB.value, "expr": expr,

@@ -191,11 +191,13 @@ class Bundle:
         self._composite = frozenset(i for i, e in enumerate(tables["command"]) if e.get("composite"))
         self._size = {t: len(tables[t]) for t in TABLES}
         compiled = {t: Table(t, [e["expr"] for e in tables[t]], anchored=t != "response") for t in TABLES}
+        compiled["path_joined"] = Table("path", [e.get("joined") for e in tables["path"]], True)
+        absolute_paths = frozenset(i for i, e in enumerate(tables["path"]) if e.get("absolute"))
         verbatim = [re2.escape(n) if _encodable(n) else None for n in self._substrings]
         compiled["command_needle"] = Table("command_substring", verbatim, False)
         self._unscanned = frozenset(i for i, e in enumerate(tables["command_substring"])
                                     if e["expr"] is None or verbatim[i] is None)
-        self._memo = Memo(compiled, self._unscanned)
+        self._memo = Memo(compiled, self._unscanned, absolute_paths)
         self._conds: list[_Cond] = []
         self._cond_ids: dict[tuple[str, bool], int] = {}
         self._groups: list[_Group] = []
@@ -204,6 +206,8 @@ class Bundle:
         for p in policies:
             if p["tier"] not in ("global", "project"):
                 raise BundleError(f"policy {p['name']!r}: unknown tier {p['tier']!r}")
+        self._param_names = sorted({str(q["param"]) for p in policies for r in p["rules"]
+                                    for q in r["condition"]["any_param"]})
         ordered = sorted(policies, key=lambda p: int(p["priority"]))  # stable: source order breaks ties
         request = [p for p in ordered if p["tier"] == "global"] + [p for p in ordered if p["tier"] == "project"]
         response_pos = {id(p): i for i, p in enumerate(ordered)}
@@ -363,14 +367,14 @@ class Bundle:
         )
 
     def _path_holds(self, pred: _Pred, path: str, workdir: str | None, granting: bool) -> bool:
-        spellings, union = self._memo.path(path, workdir)
+        hits, union = self._memo.path(path, workdir)
         if pred.patterns.isdisjoint(union):
             return False
-        if granting and any(pred.patterns.isdisjoint(self._memo.path_hits(s)) for s in spellings):
+        if granting and any(pred.patterns.isdisjoint(h) for h in hits):
             return False  # a granting rule covers every spelling
         if not pred.exclusions:
             return True
-        excluded = [not pred.exclusions.isdisjoint(self._memo.path_hits(s)) for s in spellings]
+        excluded = [not pred.exclusions.isdisjoint(h) for h in hits]
         return not any(excluded) if granting else not all(excluded)
 
     def _predicate_holds(self, pred: _Pred, call: ToolCall, fields: Fields, granting: bool) -> bool:
@@ -469,7 +473,7 @@ class Bundle:
     def reset_caches(self) -> None:
         """Forget every memoized per-string fact and scope plan (memory goes
         back to its state after loading; decisions do not change)."""
-        self._memo = Memo(self._memo.tables, self._unscanned)
+        self._memo = Memo(self._memo.tables, self._unscanned, self._memo.absolute_paths)
         self._plans = {}
 
     def evaluate(self, call: Mapping[str, Any], *, now: _dt.datetime | None = None,
@@ -483,7 +487,7 @@ class Bundle:
             fields = Fields.of(call)
         except Ambiguous as exc:
             return Decision("deny", f"ambiguous tool input ({exc.reason}); failing closed")
-        too_long = overlong_field(call, fields)
+        too_long = overlong_field(call, fields, self._param_names)
         if too_long is not None:
             return Decision("deny", f"{too_long} exceeds the {MAX_GLOB_INPUT_BYTES}-byte policy matching "
                                     "limit; failing closed")

@@ -21,7 +21,9 @@ from typing import Any
 import re2
 
 from policyc.canonicalize import CommandAnalysis
-from policyc.callfields import normalize_domain, over_glob_limit, path_spellings, response_window
+from policyc.callfields import (
+    joined_spelling, normalize_domain, over_glob_limit, path_spellings, response_window, workdir_rest,
+)
 
 from .model import BundleError
 
@@ -111,14 +113,18 @@ class CommandFacts:
 class Memo:
     """Bounded caches of per-string facts for one set of tables."""
 
-    def __init__(self, tables: dict[str, Table], unscanned_needles: frozenset[int]):
+    def __init__(self, tables: dict[str, Table], unscanned_needles: frozenset[int],
+                 absolute_paths: frozenset[int] = frozenset()):
         """``tables`` by name, including ``command_substring`` (anchored
         expressions over the raw command, spec §5 folding), ``command_needle``
-        (each needle verbatim, unanchored);
+        (each needle verbatim, unanchored) and ``path_joined`` (each
+        joinable relative path pattern, see ``callfields.joinable_pattern``);
+        ``absolute_paths``: ids of the absolute path patterns;
         ``unscanned_needles``: needle ids no expression stands for, assumed
         present in every command."""
         self.tables = tables
         self.unscanned_needles = unscanned_needles
+        self.absolute_paths = absolute_paths
         self._hits: dict[str, dict[str, frozenset[int]]] = {name: {} for name in tables}
         self._commands: dict[str, CommandFacts] = {}
         self._paths: dict[tuple[str, str | None], tuple[tuple[str, ...], frozenset[int]]] = {}
@@ -140,20 +146,27 @@ class Memo:
             cache[value] = hit
         return hit
 
-    def path_hits(self, spelling: str) -> frozenset[int]:
-        """Path ids matching one spelling (case-sensitive: a Linux host)."""
-        return self.glob("path", spelling)
-
-    def path(self, path: str, workdir: str | None) -> tuple[tuple[str, ...], frozenset[int]]:
-        """(spellings of a path field, ids of the path patterns matching any)."""
+    def path(self, path: str, workdir: str | None) -> tuple[tuple[frozenset[int], ...], frozenset[int]]:
+        """(per spelling of a path field, the ids of the path patterns matching
+        it; their union), as ``policyc.evaluate._path_hit`` decides: exact,
+        absolute patterns on a relative spelling joined to the workdir, and
+        joinable relative patterns on the part of a spelling below it."""
         key = (path, workdir)
         facts = self._paths.get(key)
         if facts is None:
-            spellings = path_spellings(path, workdir)
-            union = frozenset().union(*(self.path_hits(s) for s in spellings))
+            hits = []
+            for spelling in path_spellings(path, workdir):
+                hit = self.glob("path", spelling)
+                joined = joined_spelling(spelling, workdir)
+                if joined is not None:
+                    hit = hit | (self.glob("path", joined) & self.absolute_paths)
+                rest = workdir_rest(spelling, workdir)
+                if rest is not None:
+                    hit = hit | self.glob("path_joined", rest)
+                hits.append(hit)
             if len(self._paths) >= MAX_ENTRIES:
                 self._paths.clear()
-            facts = self._paths[key] = (spellings, union)
+            facts = self._paths[key] = (tuple(hits), frozenset().union(*hits))
         return facts
 
     def command(self, command: str) -> CommandFacts:
