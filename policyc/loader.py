@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from policyc.checks import check
 from policyc.diagnostics.model import Diagnostic
 from policyc.frontends.rampart import LoadedFile, load_file
 from policyc.frontends.yaml_source import YMap
@@ -78,7 +79,39 @@ def load_policy_set(paths: list[str], *, project: str | None = None) -> LoadedSe
         files.append(load_file(path, tier=tier))
     if project is not None:
         files.append(load_file(project, tier=Tier.PROJECT))
+    _cross_file_duplicates(files)
     return LoadedSet(assemble(files), files)
+
+
+#: The one duplicate the engine's directory loader tolerates: Rampart <= 1.5
+#: shipped this policy in both managed profiles; the first file's copy stays.
+_LEGACY_DUPLICATE = ("block-self-modification", frozenset({"openclaw.yaml", "standard.yaml"}))
+
+
+def _cross_file_duplicates(files: list[LoadedFile]) -> None:
+    """A policy name defined in two global files refuses the whole set (PC016,
+    on the later file; the engine's ``mergeYAMLFiles``), except the legacy
+    managed-profile duplicate, whose later copy is dropped."""
+    seen: dict[str, LoadedFile] = {}
+    for f in files:
+        if f.tier is not Tier.GLOBAL:
+            continue
+        kept = []
+        for policy in f.policies:
+            first = seen.get(policy.name)
+            if first is None:
+                seen[policy.name] = f
+                kept.append(policy)
+            elif (policy.name == _LEGACY_DUPLICATE[0]
+                  and {Path(first.path).name, Path(f.path).name} == _LEGACY_DUPLICATE[1]):
+                continue
+            else:
+                f.diagnostics.append(check("PC016").at(
+                    policy.span, f"duplicate policy name `{policy.name}`: {first.path} defines it too",
+                    help="files loaded together (a policy directory) need unique policy names; "
+                         "the engine refuses the whole set"))
+                kept.append(policy)
+        f.policies = tuple(kept) if f.ok else ()
 
 
 def assemble(files: list[LoadedFile]) -> PolicySet:

@@ -63,7 +63,17 @@ def test_file_loads_without_diagnostics_and_under_the_size_limit(name):
     assert loaded.diagnostics == []
 
 
-@pytest.mark.parametrize("paths", [(name,) for name in FILES] + [FILES], ids=[*FILES, "all"])
+def test_the_files_are_alternatives_not_one_directory():
+    # standard, paranoid and ci share policy names: loaded together (a policy
+    # directory) the engine refuses them, and so does policyc (PC016)
+    result = CliRunner().invoke(main, ["check", "--format", "json", "--no-config",
+                                       *(str(STDLIB / n) for n in FILES)])
+    assert result.exit_code == 1
+    errors = {d["code"] for d in json.loads(result.output)["diagnostics"] if d["severity"] == "error"}
+    assert errors == {"PC016"}
+
+
+@pytest.mark.parametrize("paths", [(name,) for name in FILES], ids=FILES)
 def test_policyc_check_reports_no_error_or_warning(paths):
     result = CliRunner().invoke(main, ["check", "--format", "json", "--no-config", "--fail-on", "warning",
                                        *(str(STDLIB / n) for n in paths)])
@@ -154,3 +164,26 @@ def test_call_rate_limits(path, calm, burst):
     call = {"tool": "exec", "params": {"command": "git status"}}
     assert _both(engines, call, history=_Burst(3))[0] == calm
     assert _both(engines, call, history=_Burst(500))[0] == burst
+
+
+def _policyc_only_cases() -> list[tuple[str, dict]]:
+    """Cases the engine's TestCase cannot hold inline (a response, a workdir,
+    an agent depth): tests/fixtures/stdlib/<file>.cases.yaml."""
+    import yaml
+
+    out = []
+    for fixture in sorted((REPO / "tests" / "fixtures" / "stdlib").glob("*.cases.yaml")):
+        doc = yaml.safe_load(fixture.read_text("utf-8"))
+        for case in doc["tests"]:
+            out.append((fixture.name.replace(".cases.yaml", ".yaml"), case))
+    return out
+
+
+@pytest.mark.parametrize(("name", "case"), _policyc_only_cases(), ids=lambda v: v if isinstance(v, str) else v["name"])
+def test_policyc_only_cases_pass_through_both_engines(name, case):
+    path = STDLIB / name
+    engines = _engines((), path) if path == TEMPLATE else _engines((path,))
+    call = {k: case[k] for k in ("tool", "params", "agent", "workdir", "agent_depth", "response") if k in case}
+    call.setdefault("agent", "test")
+    action, _ = _both(engines, call)
+    assert action == Effect.parse(case["expect"]).value, case["name"]

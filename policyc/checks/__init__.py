@@ -37,7 +37,7 @@ _CHECKS = [
     Check("PC004", "file-too-large", E, "The policy file is larger than 1 MiB, which the engine refuses."),
     Check("PC005", "nesting-too-deep", E, "The document nests deeper than any policy needs."),
     Check("PC006", "invalid-encoding", E, "The file is not valid UTF-8."),
-    Check("PC007", "unknown-key", E, "A key the dialect does not know; the engine ignores it silently."),
+    Check("PC007", "unknown-key", E, "A key the dialect does not know; the engine refuses the file."),
     Check("PC008", "schema-violation", E, "A value has the wrong type or shape for the dialect."),
     Check("PC009", "unsupported-version", E, "Only version \"1\" is accepted."),
     Check("PC010", "invalid-action", E, "A rule action that is not allow, deny, ask, watch, log or webhook."),

@@ -212,7 +212,7 @@ def _unknown_key(mapping: YMap, key: str, known: list[str], context: str) -> Dia
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"did you mean `{close[0]}`?" if close else f"known keys here: {', '.join(known)}"
     return check("PC007").at(
-        span, f"unknown key `{key}` in {context}; the engine ignores it silently",
+        span, f"unknown key `{key}` in {context}; the engine refuses the file",
         help=hint, label="unknown key", suggestion=close[0] if close else None)
 
 
@@ -559,8 +559,7 @@ class _Lowering:
             self.report("PC021", node.get("expect").span, f"test case `{name}` expects unknown decision {expect!r}",
                         help="expect allow, deny, ask, watch (log) or webhook")
             return None
-        call = {k: plain[k] for k in ("tool", "params", "input", "agent", "session", "agent_depth",
-                                        "workdir", "response") if plain.get(k) is not None}
+        call = {k: plain[k] for k in ("tool", "params", "agent") if plain.get(k) is not None}
         call.setdefault("agent", "test")  # the engine's test runner default
         call.setdefault("params", {})
         return TestCase(str(name), call, effect, plain.get("expect_message"), span=node.span)
