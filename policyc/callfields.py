@@ -61,6 +61,49 @@ def _join(directory: str, path: str) -> str:
     return clean_path(directory + "/" + path)
 
 
+#: Symlinks of a Linux host that the engine resolves (``filepath.EvalSymlinks``
+#: of the longest existing prefix): ``/proc/self/root`` everywhere, and the
+#: merged-``/usr`` links of Debian 12+, Ubuntu 20.04+, Fedora and Arch.
+HOST_SYMLINKS = (
+    ("/proc/self/root", "/"), ("/proc/thread-self/root", "/"),
+    ("/bin", "/usr/bin"), ("/sbin", "/usr/sbin"), ("/lib", "/usr/lib"), ("/lib64", "/usr/lib64"),
+    ("/var/run", "/run"), ("/var/lock", "/run/lock"),
+)
+
+
+def resolve_host_symlinks(path: str) -> str:
+    """An absolute, cleaned path with :data:`HOST_SYMLINKS` resolved, as the
+    engine resolves it on such a host (``/proc/self/root/etc/sudoers`` is
+    ``/etc/sudoers``, ``/lib/x.so`` is ``/usr/lib/x.so``); other paths as
+    they are."""
+    for _ in range(len(HOST_SYMLINKS) + 1):
+        for link, target in HOST_SYMLINKS:
+            if path == link or path.startswith(link + "/"):
+                path = clean_path(target + path[len(link):])
+                break
+        else:
+            return path
+    return path
+
+
+def pattern_variants(source: str) -> tuple[str, ...]:
+    """A path pattern and, when the literal directory before its first glob
+    character (or the whole pattern, without one) crosses a host symlink,
+    the pattern with that directory resolved (the engine's
+    ``resolvePathPattern``): ``/lib/**`` also stands for ``/usr/lib/**``."""
+    pattern = source.replace("\\", "/")
+    meta = next((i for i, c in enumerate(pattern) if c in "*?["), -1)
+    if meta < 0:
+        resolved = resolve_host_symlinks(clean_path(pattern)) if pattern.startswith("/") else pattern
+    else:
+        cut = pattern.rfind("/", 0, meta)
+        if cut < 0 or not pattern.startswith("/"):
+            return (source,)
+        base = resolve_host_symlinks(clean_path(pattern[:cut] or "/"))
+        resolved = base.rstrip("/") + pattern[cut:]
+    return (source,) if resolved == pattern else (source, resolved)
+
+
 def path_spellings(path: str, workdir: Optional[str]) -> tuple[str, ...]:
     """The spellings of a path the engine matches path globs against
     (spec §4), in the engine's order, without duplicates:
@@ -73,9 +116,9 @@ def path_spellings(path: str, workdir: Optional[str]) -> tuple[str, ...]:
 
     ``~`` is NOT expanded: ``~/.ssh/id_rsa`` is a relative path.  Without a
     workdir a relative path stays relative (``./x`` becomes ``x``).  An empty
-    path gives ``()``.  Symlink resolution (the engine also tries the
-    resolved target of the longest existing ancestor) depends on the host
-    filesystem and is not modelled.
+    path gives ``()``.  After the first spelling comes its resolution
+    through :data:`HOST_SYMLINKS` when that differs (the engine resolves the
+    symlinks of the host it runs on; other symlinks are not modelled).
     """
     if path == "":
         return ()
@@ -84,6 +127,9 @@ def path_spellings(path: str, workdir: Optional[str]) -> tuple[str, ...]:
     relative = not raw.startswith("/")
     first = _join(directory, raw) if directory and relative else clean_path(raw)
     spellings = [first]
+    resolved = resolve_host_symlinks(first) if first.startswith("/") else first
+    if resolved != first:
+        spellings.append(resolved)
     if directory and relative:
         second = clean_path(raw)
         if second not in spellings:

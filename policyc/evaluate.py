@@ -26,7 +26,7 @@ import re2
 from policyc import canonicalize
 from policyc.callfields import (
     MAX_GLOB_INPUT_BYTES, Ambiguous, Fields, ToolCall, joinable_pattern, joined_spelling, overlong_field,
-    param_text, pattern_is_absolute, response_window, workdir_rest,
+    param_text, pattern_is_absolute, pattern_variants, response_window, workdir_rest,
 )
 from policyc.ir import (
     Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
@@ -91,7 +91,7 @@ def _any_glob(patterns: tuple[Pattern, ...], value: str) -> bool:
 
 def _glob(pattern: Pattern, value: str) -> bool:
     if pattern.language is PatternLanguage.PATH_GLOB:
-        return match_path_glob(pattern.source, value)
+        return any(match_path_glob(v, value) for v in pattern_variants(pattern.source))
     if pattern.language is PatternLanguage.DOMAIN_GLOB:
         return match_domain_glob(pattern.source, value)
     return match_command_glob(pattern.source, value)

@@ -33,7 +33,7 @@ from typing import Any
 
 from policyc import __version__, canonicalize
 from policyc.atomicfile import write_atomic as write_bundle  # noqa: F401 - re-exported public name
-from policyc.callfields import joinable_pattern, pattern_is_absolute
+from policyc.callfields import joinable_pattern, pattern_is_absolute, pattern_variants
 from policyc.ir import (
     CallCount, Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
     Rule, Span,
@@ -152,7 +152,10 @@ class _Tables:
             return {"source": source, "language": PatternLanguage.SUBSTRING.value, "expr": expr,
                     "fallback": fallback}
         if table == "path":
-            expr, fallback = self._lower(source, "path")
+            lowered = [self._lower(v, "path") for v in pattern_variants(source)]
+            fallback = any(f for _, f in lowered)
+            exprs = [e for e, _ in lowered]
+            expr = None if fallback else exprs[0] if len(exprs) == 1 else "|".join(f"(?:{e})" for e in exprs)
             joinable = joinable_pattern(source)
             joined, joined_fallback = self._lower(joinable, "path") if joinable is not None else (None, False)
             return {"source": source, "language": PatternLanguage.PATH_GLOB.value, "expr": expr,
