@@ -20,8 +20,8 @@ from policyc.callfields import MAX_GLOB_INPUT_BYTES  # a longer glob input never
 
 from .grammars import PatternError, offset_past_bytes, parser, utf8_len
 
-#: Longest glob pattern accepted (spec §1).
-MAX_GLOB_PATTERN_BYTES = 1024
+#: Longest glob pattern accepted (the engine's policyutil.MaxGlobPatternLen; spec §1 says 1024).
+MAX_GLOB_PATTERN_BYTES = 8192
 #: Longest pattern containing ``**`` (spec §1).
 MAX_DOUBLESTAR_PATTERN_BYTES = 256
 #: Most ``**`` occurrences (counted left to right without overlap) in a pattern.
