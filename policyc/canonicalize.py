@@ -126,6 +126,19 @@ def _lower(s: str) -> str:
     return s.replace("\u0130", "i").lower() if "\u0130" in s else s.lower()
 
 
+def fold(s: str) -> str:
+    """Go ``strings.ToLower``: how the engine folds a whole command and its
+    patterns on a case-insensitive reading."""
+    return _lower(s)
+
+
+def fold_head(s: str) -> str:
+    """The engine's ``foldCommandHead``: only the text before the first white
+    space lower-cased (a granting rule on a cmd.exe/PowerShell reading)."""
+    end = next((i for i, c in enumerate(s) if c in _GO_SPACE), len(s))
+    return _lower(s[:end]) + s[end:]
+
+
 def _too_long(s: str) -> bool:
     return len(s.encode("utf-8", "surrogatepass")) > MAX_INPUT_BYTES
 
@@ -1062,7 +1075,7 @@ class CommandAnalysis:
         self._spellings: tuple[str, ...] | None = None
         self._overflow = False
         self._grant: _GrantAnalysis | None = None
-        self._parts: dict[str, tuple[list[str], bool]] = {}
+        self._parts: dict[str, CommandAnalysis] = {}
         self._env: tuple[str, ...] | None = None
 
     @property
@@ -1096,6 +1109,20 @@ class CommandAnalysis:
         return tuple(texts)
 
     @property
+    def folded_spellings(self) -> tuple[str, ...]:
+        """Lower-cased candidates of the engine's cmd.exe/PowerShell
+        re-readings of each restrictive candidate, matched against lower-cased
+        patterns (``matchRestrictiveCommandDialectFirst``)."""
+        return ()
+
+    @property
+    def head_fold(self) -> bool:
+        """Whether a granting rule folds the executable's case: the command
+        looks like a cmd.exe or PowerShell wrapper (the engine then matches
+        on its Windows reading)."""
+        return False
+
+    @property
     def granting_texts(self) -> tuple[str, ...]:
         """Every string a granting rule's globs are asked about: the raw and
         normalized command and each component."""
@@ -1116,12 +1143,11 @@ class CommandAnalysis:
             self._grant = _GrantAnalysis(self.command)
         return self._grant
 
-    def _part(self, component: str) -> tuple[list[str], bool]:
-        """(restrictive spellings of one component, overflow), memoized."""
+    def _part(self, component: str) -> CommandAnalysis:
+        """The analysis of one executed component, memoized."""
         part = self._parts.get(component)
         if part is None:
-            part = self._parts[component] = (
-                ([component], False) if _too_long(component) else _restrictive_spellings(component))
+            part = self._parts[component] = CommandAnalysis(component)
         return part
 
     @property
@@ -1131,7 +1157,8 @@ class CommandAnalysis:
         return tuple(self._grant_analysis().components) if _trim(self.command) else ()
 
     def matches(self, *, granting: bool, matches: Matcher | None, contains: Sequence[str],
-                excludes: Matcher | None, composite_matches: Matcher | None = None) -> bool:
+                excludes: Matcher | None, composite_matches: Matcher | None = None,
+                folded: Matcher | None = None, head_folded: Matcher | None = None) -> bool:
         """As :func:`command_matches` for this command."""
         command = self.command
         if not _trim(command):
@@ -1141,12 +1168,21 @@ class CommandAnalysis:
         if _too_long(command):
             return not granting
         if granting:
-            return self._granting(matches, contains, excludes, composite_matches)
-        return self._restrictive(matches, contains, excludes)
+            return self._granting(matches, contains, excludes, composite_matches, head_folded)
+        return self._restrictive(matches, contains, excludes, folded)
 
-    def _restrictive(self, matches: Matcher | None, contains: Sequence[str], excludes: Matcher | None) -> bool:
-        spellings = self.spellings
-        hit = matches is not None and (self.overflow or any(matches(s) for s in spellings))
+    def _positive(self, matches: Matcher | None, folded: Matcher | None) -> bool:
+        """Some restrictive candidate matches: exactly, or on a case-folded
+        cmd.exe/PowerShell reading."""
+        if matches is None:
+            return False
+        if self.overflow or any(matches(s) for s in self.spellings):
+            return True
+        return folded is not None and any(folded(s) for s in self.folded_spellings)
+
+    def _restrictive(self, matches: Matcher | None, contains: Sequence[str], excludes: Matcher | None,
+                     folded: Matcher | None = None) -> bool:
+        hit = self._positive(matches, folded)
         if not hit and not any(_contains_folded(t, contains) for t in self.contains_texts):
             return False
         if excludes is None:
@@ -1155,7 +1191,7 @@ class CommandAnalysis:
         parts = analysis.components if analysis.composite else [self.command]
         attributed = False
         for part in parts:
-            matched, positive = self._component_match(part, matches, contains, excludes)
+            matched, positive = self._component_match(part, matches, contains, excludes, folded)
             attributed = attributed or positive
             if matched:
                 return True
@@ -1173,11 +1209,11 @@ class CommandAnalysis:
         return False
 
     def _component_match(self, component: str, matches: Matcher | None, contains: Sequence[str],
-                         excludes: Matcher) -> tuple[bool, bool]:
+                         excludes: Matcher, folded: Matcher | None) -> tuple[bool, bool]:
         """(matched, positive) of one executed component of a restrictive rule
         with exclusions (the engine's ``matchRestrictiveCommandComponent``)."""
         positive = False
-        if contains and any(_contains_folded(t, contains) for t in CommandAnalysis(component).contains_texts):
+        if contains and any(_contains_folded(t, contains) for t in self._part(component).contains_texts):
             positive = True
             if matches is not None or not self._excluded(component, excludes):
                 return True, True
@@ -1188,15 +1224,14 @@ class CommandAnalysis:
                 return True, True
             if hits or overflow:
                 return overflow, True
-            spellings, over = self._part(component)
-            if over or any(matches(sp) for sp in spellings):
+            if self._part(component)._positive(matches, folded):
                 if not self._excluded(component, excludes):
                     return True, True
                 positive = True
         return False, positive
 
     def _granting(self, matches: Matcher | None, contains: Sequence[str], excludes: Matcher | None,
-                  composite_matches: Matcher | None) -> bool:
+                  composite_matches: Matcher | None, head_folded: Matcher | None = None) -> bool:
         analysis = self._grant_analysis()
         if analysis.truncated:
             return False
@@ -1208,8 +1243,10 @@ class CommandAnalysis:
         if not granted:
             if not analysis.components:
                 return False
+            fold_heads = head_folded is not None and self.head_fold
             for comp in analysis.components:
                 ok = (matches is not None and matches(comp)) or \
+                    (fold_heads and head_folded(fold_head(comp))) or \
                     any(n and n in comp for n in contains)  # case-sensitive here
                 if not ok:
                     return False
@@ -1222,7 +1259,8 @@ class CommandAnalysis:
 
 def command_matches(command: str, *, granting: bool, matches: Matcher | None,
                     contains: Sequence[str], excludes: Matcher | None,
-                    composite_matches: Matcher | None = None) -> bool:
+                    composite_matches: Matcher | None = None, folded: Matcher | None = None,
+                    head_folded: Matcher | None = None) -> bool:
     """Whether a rule's command predicate (command_matches / command_contains
     / command_not_matches) holds for ``command``.
 
@@ -1231,6 +1269,11 @@ def command_matches(command: str, *, granting: bool, matches: Matcher | None,
     command_not_matches glob matches ``s`` (None: field absent).
     ``composite_matches(s)``: optional; any command_matches glob that is
     itself composite (``is_composite(glob)``) matches ``s``.
+    ``folded(s)``: optional; any command_matches glob, lower-cased
+    (:func:`fold`), matches the lower-cased ``s``. ``head_folded(s)``:
+    optional; any glob with its head folded (:func:`fold_head`) matches the
+    head-folded ``s``. Both stand for the engine's case-insensitive
+    cmd.exe/PowerShell readings.
 
     * Blank command: False (a missing field fails its condition).
     * No command_matches and no command_contains: the engine never evaluates
@@ -1258,7 +1301,8 @@ def command_matches(command: str, *, granting: bool, matches: Matcher | None,
       nesting beyond ``MAX_NESTING`` never grants.
     """
     return CommandAnalysis(command).matches(granting=granting, matches=matches, contains=contains,
-                                            excludes=excludes, composite_matches=composite_matches)
+                                            excludes=excludes, composite_matches=composite_matches,
+                                            folded=folded, head_folded=head_folded)
 
 
 # ---------------------------------------------------------------------------

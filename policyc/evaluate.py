@@ -113,6 +113,10 @@ def _command_holds(pred: FieldPredicate, command: str, granting: bool) -> bool:
         contains=needles,
         excludes=(lambda s: _any_glob(pred.exclusions, s)) if pred.exclusions else None,
         composite_matches=(lambda s: _any_glob(compound, s)) if compound else None,
+        folded=(lambda s: any(match_command_glob(canonicalize.fold(p.source), s) for p in globs))
+        if globs else None,
+        head_folded=(lambda s: any(match_command_glob(canonicalize.fold_head(p.source), s) for p in globs))
+        if globs else None,
     )
 
 

@@ -171,6 +171,11 @@ class _Tables:
                  "fallback": fallback}
         if table == "command":
             entry["composite"] = canonicalize.is_composite(source)
+            # the engine's case-insensitive readings (cmd.exe/PowerShell dialects)
+            folded, folded_fallback = self._lower(canonicalize.fold(source), "command")
+            head, head_fallback = self._lower(canonicalize.fold_head(source), "command")
+            entry.update(folded=folded, head_folded=head,
+                         fallback=fallback or folded_fallback or head_fallback)
         return entry
 
 

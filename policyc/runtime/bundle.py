@@ -191,6 +191,8 @@ class Bundle:
         self._composite = frozenset(i for i, e in enumerate(tables["command"]) if e.get("composite"))
         self._size = {t: len(tables[t]) for t in TABLES}
         compiled = {t: Table(t, [e["expr"] for e in tables[t]], anchored=t != "response") for t in TABLES}
+        compiled["command_folded"] = Table("command", [e.get("folded") for e in tables["command"]], True)
+        compiled["command_head_folded"] = Table("command", [e.get("head_folded") for e in tables["command"]], True)
         compiled["path_joined"] = Table("path", [e.get("joined") for e in tables["path"]], True)
         absolute_paths = frozenset(i for i, e in enumerate(tables["path"]) if e.get("absolute"))
         verbatim = [re2.escape(n) if _encodable(n) else None for n in self._substrings]
@@ -364,6 +366,8 @@ class Bundle:
             contains=pred.contains,
             excludes=(lambda s: not excl.isdisjoint(glob("command", s))) if excl else None,
             composite_matches=(lambda s: not comp.isdisjoint(glob("command", s))) if comp else None,
+            folded=(lambda s: not globs.isdisjoint(glob("command_folded", s))) if globs else None,
+            head_folded=(lambda s: not globs.isdisjoint(glob("command_head_folded", s))) if globs else None,
         )
 
     def _path_holds(self, pred: _Pred, path: str, workdir: str | None, granting: bool) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 
 import re2
 
-from policyc.canonicalize import CommandAnalysis
+from policyc.canonicalize import CommandAnalysis, fold_head
 from policyc.callfields import (
     joined_spelling, normalize_domain, over_glob_limit, path_spellings, response_window, workdir_rest,
 )
@@ -174,7 +174,10 @@ class Memo:
         if facts is None:
             analysis = CommandAnalysis(command)
             union = frozenset().union(*(self.glob("command", s) for s in analysis.spellings),
-                                      *(self.glob("command", s) for s in analysis.granting_texts))
+                                      *(self.glob("command", s) for s in analysis.granting_texts),
+                                      *(self.glob("command_folded", s) for s in analysis.folded_spellings),
+                                      *(self.glob("command_head_folded", fold_head(c))
+                                        for c in (analysis.components if analysis.head_fold else ())))
             if analysis.overflow:  # every restrictive command pattern holds
                 union = frozenset(range(self.tables["command"].size))
             if len(self._commands) >= MAX_ENTRIES:
