@@ -11,7 +11,7 @@ TEST_LOCK := requirements/test.lock
 # A locked hatchling (in both locks) builds policyc: no unpinned build env.
 INSTALL_SELF := $(PIP) install -q --no-deps --no-build-isolation .
 
-.PHONY: run test install install-test lock clean
+.PHONY: run test conformance install install-test lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,12 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest
+
+# Differential conformance against Rampart's own engine (../shared/oracles/rampart,
+# built once into ~/.cache); the tests skip themselves when it cannot be built.
+# `make test` runs them too (tests/conformance is under testpaths).
+conformance: install-test
+	$(BIN)/python -m pytest tests/conformance -q
 
 # Re-resolve the locks from pyproject.toml's ranges (and requirements/build.in)
 # with uv: run it after changing a dependency or a range (pins that still fit
