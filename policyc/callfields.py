@@ -71,14 +71,26 @@ HOST_SYMLINKS = (
 )
 
 
+def _unresolvable(rest: str) -> bool:
+    return "\x00" in rest or any(len(name.encode("utf-8", "surrogatepass")) > 255 for name in rest.split("/"))
+
+
 def resolve_host_symlinks(path: str) -> str:
     """An absolute, cleaned path with :data:`HOST_SYMLINKS` resolved, as the
     engine resolves it on such a host (``/proc/self/root/etc/sudoers`` is
     ``/etc/sudoers``, ``/lib/x.so`` is ``/usr/lib/x.so``); other paths as
-    they are."""
+    they are.
+
+    A path whose part below the link holds a NUL or a name longer than 255
+    bytes is not resolved: the engine's ``EvalSymlinks`` then fails with
+    EINVAL/ENAMETOOLONG rather than "not found", and the engine keeps the
+    cleaned path (this assumes the names before it exist, as on real system
+    paths)."""
     for _ in range(len(HOST_SYMLINKS) + 1):
         for link, target in HOST_SYMLINKS:
             if path == link or path.startswith(link + "/"):
+                if _unresolvable(path[len(link):]):
+                    return path
                 path = clean_path(target + path[len(link):])
                 break
         else:

@@ -70,10 +70,15 @@ Granting matching follows the engine exactly, except that an explicit
 composite pattern (a pattern that is itself compound) can only be honoured
 when the caller passes ``composite_matches`` (see ``command_matches``).
 
-Not implemented (engine behaviours outside spec §5): the ``cmd.exe`` and
-PowerShell dialects (``cmd /c``, caret escapes, ``powershell -Command``,
-backtick escapes, ``set X=``/``$env:X`` assignments) and host-dependent case
-folding on macOS/Windows.  Everything here assumes a POSIX shell on Linux.
+Shell dialects (engine facts, :mod:`policyc.shells`): a segment whose first
+word is ``cmd``/``powershell``/``pwsh`` is tokenized in that dialect and
+``cmd /c``, ``powershell -Command`` wrappers are unwrapped like ``bash -c``;
+restrictive candidates that look like such a wrapper or hold ``^``, ``&>``,
+a backtick, or a quote with ``&``/``|`` are re-read in cmd.exe/PowerShell
+and those readings match case-insensitively; a granting rule on a
+cmd/PowerShell wrapper folds the case of the executable only;
+assignments are collected in all three dialects. Host-dependent case
+folding on macOS/Windows hosts is not modelled: policyc targets a Linux host.
 
 Robustness: no function raises on any ``str``; substitution nesting deeper
 than ``MAX_NESTING`` is not explored (a granting rule then never holds, so
@@ -86,7 +91,17 @@ from __future__ import annotations
 import re
 from typing import Callable, Iterable, Sequence
 
+from policyc import shells
 from policyc.callfields import GO_SPACE as _GO_SPACE, MAX_GLOB_INPUT_BYTES, clean_path, go_trim
+from policyc.shells import (
+    POSIX,
+    base as _base,
+    exe_name as _exe_name,
+    is_assignment as _is_assignment,
+    lower as _lower,
+    split as _split,
+    tokenize as _tokenize,
+)
 
 __all__ = [
     "CommandAnalysis",
@@ -113,17 +128,11 @@ Matcher = Callable[[str], bool]
 _ANSI_CSI = re.compile(r"\x1b\[[0-9;]*[a-zA-Z]")
 _TIMEOUT_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[smhd]?")
 _STDBUF_MODE = re.compile(r"0|L|B|[0-9]+(?:[kKmMgGtTpPeEzZyY](?:i?[bB])?)?")
-_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh"})
 _HERESTRING_SHELLS = frozenset({"bash", "sh", "zsh", "dash"})
 _MULTICALL = frozenset({"busybox", "toybox"})
 
 
 _trim = go_trim
-
-
-def _lower(s: str) -> str:
-    """Go ``strings.ToLower`` (simple, one-to-one case mapping)."""
-    return s.replace("\u0130", "i").lower() if "\u0130" in s else s.lower()
 
 
 def fold(s: str) -> str:
@@ -149,37 +158,6 @@ def _sanitize(s: str) -> str:
     return "".join(c for c in s if c >= " " or c in "\t\n")
 
 
-def _base(token: str) -> str:
-    """Go ``filepath.Base`` on a slash-separated path."""
-    if token == "":
-        return "."
-    stripped = token.rstrip("/")
-    if stripped == "":
-        return "/"
-    return stripped.rsplit("/", 1)[-1]
-
-
-def _exe_name(token: str) -> str:
-    """Lower-cased base name of an executable token (``\\`` read as ``/``)."""
-    return _lower(_base(token.replace("\\", "/")))
-
-
-def _is_assignment(token: str) -> bool:
-    """``NAME=value`` where NAME is letters/digits/_ not starting with a digit.
-
-    Mirrors the engine, including its quirk of testing the first *byte* of a
-    non-ASCII name as a Latin-1 letter.
-    """
-    eq = token.find("=")
-    if eq <= 0:
-        return False
-    name = token[:eq]
-    if not all(c.isalpha() or c.isdecimal() or c == "_" for c in name):
-        return False
-    first = chr(name.encode("utf-8", "surrogatepass")[0])
-    return first.isalpha() or first == "_"
-
-
 def _dedupe(items: Iterable[str]) -> list[str]:
     seen: set[str] = set()
     out: list[str] = []
@@ -188,90 +166,6 @@ def _dedupe(items: Iterable[str]) -> list[str]:
             seen.add(item)
             out.append(item)
     return out
-
-
-# ---------------------------------------------------------------------------
-# Splitting and tokenizing
-# ---------------------------------------------------------------------------
-
-def _split(cmd: str) -> list[str]:
-    """Split on unquoted ``&&`` ``||`` ``&`` ``|`` ``;`` newline; trim; drop empties."""
-    segments: list[str] = []
-    cur: list[str] = []
-    in_single = in_double = escaped = False
-
-    def flush() -> None:
-        seg = _trim("".join(cur))
-        if seg:
-            segments.append(seg)
-        cur.clear()
-
-    i, n = 0, len(cmd)
-    while i < n:
-        ch = cmd[i]
-        if escaped:
-            escaped = False
-        elif ch == "\\" and not in_single:
-            escaped = True
-        elif ch == "'" and not in_double:
-            in_single = not in_single
-        elif ch == '"' and not in_single:
-            in_double = not in_double
-        elif not (in_single or in_double):
-            if cmd.startswith(("&&", "||"), i):
-                flush()
-                i += 2
-                continue
-            redirect = ch == "&" and (
-                (i > 0 and cmd[i - 1] in "<>") or (i + 1 < n and cmd[i + 1] == ">"))
-            if ch in "|;\n" or (ch == "&" and not redirect):
-                flush()
-                i += 1
-                continue
-        cur.append(ch)
-        i += 1
-    flush()
-    return segments
-
-
-def _tokenize(cmd: str) -> list[str]:
-    """POSIX-ish words with quotes and backslash escapes removed."""
-    tokens: list[str] = []
-    cur: list[str] = []
-    i, n = 0, len(cmd)
-    while i < n:
-        ch = cmd[i]
-        if ch in " \t":
-            if any(cur):  # an empty quoted word is no word
-                tokens.append("".join(cur))
-            cur.clear()
-            i += 1
-        elif ch == "'":
-            end = cmd.find("'", i + 1)
-            end = n if end < 0 else end
-            cur.append(cmd[i + 1:end])
-            i = end + 1
-        elif ch == '"':
-            i += 1
-            while i < n and cmd[i] != '"':
-                if cmd[i] == "\\" and i + 1 < n:
-                    if cmd[i + 1] != "\n":
-                        cur.append(cmd[i + 1])
-                    i += 2
-                else:
-                    cur.append(cmd[i])
-                    i += 1
-            i += 1
-        elif ch == "\\" and i + 1 < n:
-            if cmd[i + 1] != "\n":
-                cur.append(cmd[i + 1])
-            i += 2
-        else:
-            cur.append(ch)
-            i += 1
-    if any(cur):
-        tokens.append("".join(cur))
-    return tokens
 
 
 # ---------------------------------------------------------------------------
@@ -486,24 +380,6 @@ def _unwrap_executor(t: list[str]) -> list[str]:
     return unwrap(t) if unwrap else t
 
 
-def _unwrap_shell(t: list[str]) -> list[str]:
-    """``sh|bash|... [opts] -c BODY`` -> BODY's words (one level)."""
-    if len(t) < 2 or not (t[0] in _SHELLS or _base(t[0]) in _SHELLS):
-        return t
-    for i in range(1, len(t)):
-        tok = t[i]
-        if not tok.startswith("-"):
-            return t
-        if not tok.startswith("--") and "c" in tok[1:]:
-            if i + 1 >= len(t):
-                return t
-            inner = t[i + 1:]
-            if len(inner) == 1:
-                return _tokenize(inner[0]) or inner
-            return inner
-    return t
-
-
 def _strip_assignments(t: list[str]) -> list[str]:
     i = 0
     while i < len(t) and _is_assignment(t[i]):
@@ -536,31 +412,47 @@ def _strip_redirections(t: list[str]) -> list[str]:
     return t
 
 
-def _unwrap(tokens: list[str]) -> list[str]:
-    """Repeat assignment/executor/shell unwrapping until nothing changes.
+def _unwrap(tokens: list[str], dialect: str = POSIX) -> list[str]:
+    """Repeat assignment/executor/wrapper unwrapping until nothing changes
+    (``unwrapCommandTokensForOS``): leading assignments, then (in POSIX
+    words) one transparent executor, then one shell wrapper of any dialect,
+    whose body continues in its own dialect.
 
     Every change removes characters, so this terminates.
     """
     while True:
-        nxt = _unwrap_shell(_unwrap_executor(_strip_assignments(tokens)))
+        nxt = _strip_assignments(tokens)
+        if dialect == POSIX:
+            nxt = _unwrap_executor(nxt)
+        nxt, next_dialect = shells.strip_wrapper_once(nxt, dialect)
         if nxt == tokens:
             return tokens
-        tokens = nxt
+        tokens, dialect = nxt, next_dialect
 
 
 # ---------------------------------------------------------------------------
 # Normalization and substitution bodies
 # ---------------------------------------------------------------------------
 
-def _normalize(cmd: str) -> str:
-    """Engine ``NormalizeCommand``: segments normalized, joined by `` && ``."""
+def _normalize_segment(seg: str, dialect: str) -> str:
+    """Engine ``normalizeSegmentForOS``: a segment whose first word names a
+    shell is tokenized in that shell's dialect (cmd carets removed), then
+    unwrapped and stripped of leading redirections."""
+    seg = _trim(seg)
+    if not seg:
+        return ""
+    dialect = shells.wrapper_dialect(seg) or dialect
+    words = _tokenize(seg, dialect)
+    if dialect == shells.CMD:
+        words = shells.remove_carets(words)
+    return " ".join(_strip_redirections(_unwrap(words, dialect)))
+
+
+def _normalize(cmd: str, dialect: str = POSIX) -> str:
+    """Engine ``normalizeCommandForOS``: segments normalized, joined by `` && ``."""
     cmd = _trim(_sanitize(cmd))
-    out = []
-    for seg in _split(cmd):
-        words = _strip_redirections(_unwrap(_tokenize(_trim(seg))))
-        if words:
-            out.append(" ".join(words))
-    return " && ".join(out)
+    out = (_normalize_segment(seg, dialect) for seg in _split(cmd, dialect))
+    return " && ".join(n for n in out if n)
 
 
 class _Extractor:
@@ -958,10 +850,47 @@ def _aliases(command: str) -> list[str]:
     return [a for a in (_trim(a) for a in out) if a and a != command]
 
 
-def _candidate_spellings(candidate: str) -> tuple[list[str], bool]:
-    """What one restrictive candidate is matched as: itself, its canonical
-    deletions, its normalization, and (for a path, ``rm``, ``find``,
-    busybox/toybox or a here-string shell head) its aliases."""
+def _dialects(candidate: str) -> list[str]:
+    """The cmd.exe/PowerShell re-readings the engine tries on a restrictive
+    candidate (``matchRestrictiveAlternateCommandFirst``): cmd when it looks
+    like a cmd wrapper or holds ``^``, ``&>`` or a ``'`` with ``&``/``|``;
+    PowerShell when it looks like a PowerShell wrapper or holds a backtick."""
+    out = []
+    if shells.looks_like_cmd(candidate):
+        out.append(shells.CMD)
+    if shells.looks_like_powershell(candidate):
+        out.append(shells.POWERSHELL)
+    if "^" in candidate or "&>" in candidate or ("'" in candidate and ("&" in candidate or "|" in candidate)):
+        out.append(shells.CMD)
+    if "`" in candidate:
+        out.append(shells.POWERSHELL)
+    return _dedupe(out)
+
+
+def _dialect_readings(candidate: str, dialect: str, extract: _Extractor) -> list[str]:
+    """What the engine matches, case-insensitively, on one re-reading
+    (``matchRestrictiveCommandDialectFirst``): the normalized command and its
+    segments (when normalizing changed it), each raw segment and its
+    normalization, each substitution body and its normalization."""
+    out: list[str] = []
+    norm = _normalize(candidate, dialect)
+    if norm != candidate:
+        out.append(norm)
+        out.extend(_split(norm, dialect))
+    for part in [*_split(candidate, dialect), *extract(candidate)]:
+        out.append(part)
+        norm = _normalize(part, dialect)
+        if norm != part:
+            out.append(norm)
+    return out
+
+
+def _candidate_spellings(candidate: str) -> tuple[list[str], list[str], bool]:
+    """What one restrictive candidate is matched as: (exact spellings: itself,
+    its canonical deletions, its normalization, its aliases (for a path,
+    ``rm``, ``find``, busybox/toybox or a here-string shell head) and its
+    cmd.exe/PowerShell readings; the readings again, to be matched
+    case-insensitively; whether the deletions overflowed)."""
     canonical, overflow = _canonical_aliases(candidate)
     out = [candidate, *canonical]
     norm = _normalize(candidate)
@@ -969,17 +898,25 @@ def _candidate_spellings(candidate: str) -> tuple[list[str], bool]:
         out.append(norm)
     if _needs_aliases(candidate):
         out.extend(_aliases(candidate))
-    return out, overflow
+    readings: list[str] = []
+    dialects = _dialects(candidate)
+    if dialects:
+        extract = _Extractor()
+        for dialect in dialects:
+            readings.extend(_dialect_readings(candidate, dialect, extract))
+    return out + readings, readings, overflow
 
 
-def _restrictive_spellings(command: str) -> tuple[list[str], bool]:
+def _restrictive_spellings(command: str) -> tuple[list[str], list[str], bool]:
     out: list[str] = []
+    readings: list[str] = []
     overflow = False
     for candidate in _restrictive_candidates(command):
-        spellings, over = _candidate_spellings(candidate)
+        spellings, dialect, over = _candidate_spellings(candidate)
         out.extend(spellings)
+        readings.extend(dialect)
         overflow = overflow or over
-    return _dedupe(out), overflow
+    return _dedupe(out), _dedupe(fold(r) for r in readings), overflow
 
 
 def command_spellings(command: str) -> tuple[str, ...]:
@@ -991,8 +928,10 @@ def command_spellings(command: str) -> tuple[str, ...]:
     component (``command_components``) and the group bodies of each
     (``{ x; }``, ``( x )``, ``if/then/else/fi``, ``for/while ... do ...
     done``, ``case`` arms): the candidate itself, its canonical ``rm -rf``
-    deletions, its normalization and its head aliases. Case-sensitive (a
-    Linux host). A command with more than ``MAX_CANONICAL_ALIASES``
+    deletions, its normalization, its head aliases and its cmd.exe/PowerShell
+    readings (see ``_dialect_readings``; these are also matched
+    case-insensitively, :attr:`CommandAnalysis.folded_spellings`). Otherwise
+    case-sensitive (a Linux host). A command with more than ``MAX_CANONICAL_ALIASES``
     deletions matches every restrictive pattern (:class:`CommandAnalysis`
     ``.overflow``).
     """
@@ -1068,11 +1007,12 @@ class CommandAnalysis:
     builds a fresh one per question.
     """
 
-    __slots__ = ("command", "_spellings", "_overflow", "_grant", "_parts", "_env")
+    __slots__ = ("command", "_spellings", "_folded", "_overflow", "_grant", "_parts", "_env")
 
     def __init__(self, command: str) -> None:
         self.command = command
         self._spellings: tuple[str, ...] | None = None
+        self._folded: tuple[str, ...] = ()
         self._overflow = False
         self._grant: _GrantAnalysis | None = None
         self._parts: dict[str, CommandAnalysis] = {}
@@ -1085,8 +1025,8 @@ class CommandAnalysis:
             if not _trim(self.command) or _too_long(self.command):
                 self._spellings = (self.command,)
             else:
-                spellings, self._overflow = _restrictive_spellings(self.command)
-                self._spellings = tuple(spellings)
+                spellings, folded, self._overflow = _restrictive_spellings(self.command)
+                self._spellings, self._folded = tuple(spellings), tuple(folded)
         return self._spellings
 
     @property
@@ -1113,14 +1053,15 @@ class CommandAnalysis:
         """Lower-cased candidates of the engine's cmd.exe/PowerShell
         re-readings of each restrictive candidate, matched against lower-cased
         patterns (``matchRestrictiveCommandDialectFirst``)."""
-        return ()
+        self.spellings
+        return self._folded
 
     @property
     def head_fold(self) -> bool:
         """Whether a granting rule folds the executable's case: the command
         looks like a cmd.exe or PowerShell wrapper (the engine then matches
         on its Windows reading)."""
-        return False
+        return shells.looks_like_cmd(self.command) or shells.looks_like_powershell(self.command)
 
     @property
     def granting_texts(self) -> tuple[str, ...]:
@@ -1158,7 +1099,8 @@ class CommandAnalysis:
 
     def matches(self, *, granting: bool, matches: Matcher | None, contains: Sequence[str],
                 excludes: Matcher | None, composite_matches: Matcher | None = None,
-                folded: Matcher | None = None, head_folded: Matcher | None = None) -> bool:
+                folded: Matcher | None = None, head_folded: Matcher | None = None,
+                composite_head_folded: Matcher | None = None) -> bool:
         """As :func:`command_matches` for this command."""
         command = self.command
         if not _trim(command):
@@ -1168,7 +1110,8 @@ class CommandAnalysis:
         if _too_long(command):
             return not granting
         if granting:
-            return self._granting(matches, contains, excludes, composite_matches, head_folded)
+            return self._granting(matches, contains, excludes, composite_matches, head_folded,
+                                  composite_head_folded)
         return self._restrictive(matches, contains, excludes, folded)
 
     def _positive(self, matches: Matcher | None, folded: Matcher | None) -> bool:
@@ -1231,19 +1174,23 @@ class CommandAnalysis:
         return False, positive
 
     def _granting(self, matches: Matcher | None, contains: Sequence[str], excludes: Matcher | None,
-                  composite_matches: Matcher | None, head_folded: Matcher | None = None) -> bool:
+                  composite_matches: Matcher | None, head_folded: Matcher | None = None,
+                  composite_head_folded: Matcher | None = None) -> bool:
         analysis = self._grant_analysis()
         if analysis.truncated:
             return False
         command = self.command
         granted = False
-        if analysis.composite and composite_matches is not None:
-            granted = composite_matches(command) or (
-                analysis.normalized != command and composite_matches(analysis.normalized))
+        fold_heads = self.head_fold
+        if analysis.composite:
+            texts = [command] if analysis.normalized == command else [command, analysis.normalized]
+            granted = (composite_matches is not None and any(composite_matches(t) for t in texts)) or (
+                fold_heads and composite_head_folded is not None
+                and any(composite_head_folded(fold_head(t)) for t in texts))
         if not granted:
             if not analysis.components:
                 return False
-            fold_heads = head_folded is not None and self.head_fold
+            fold_heads = fold_heads and head_folded is not None
             for comp in analysis.components:
                 ok = (matches is not None and matches(comp)) or \
                     (fold_heads and head_folded(fold_head(comp))) or \
@@ -1260,7 +1207,8 @@ class CommandAnalysis:
 def command_matches(command: str, *, granting: bool, matches: Matcher | None,
                     contains: Sequence[str], excludes: Matcher | None,
                     composite_matches: Matcher | None = None, folded: Matcher | None = None,
-                    head_folded: Matcher | None = None) -> bool:
+                    head_folded: Matcher | None = None,
+                    composite_head_folded: Matcher | None = None) -> bool:
     """Whether a rule's command predicate (command_matches / command_contains
     / command_not_matches) holds for ``command``.
 
@@ -1272,8 +1220,12 @@ def command_matches(command: str, *, granting: bool, matches: Matcher | None,
     ``folded(s)``: optional; any command_matches glob, lower-cased
     (:func:`fold`), matches the lower-cased ``s``. ``head_folded(s)``:
     optional; any glob with its head folded (:func:`fold_head`) matches the
-    head-folded ``s``. Both stand for the engine's case-insensitive
-    cmd.exe/PowerShell readings.
+    head-folded ``s``; ``composite_head_folded(s)`` the same for the
+    composite globs only. They stand for the engine's case-insensitive
+    cmd.exe/PowerShell readings: ``folded`` on the restrictive dialect
+    readings (``CommandAnalysis.folded_spellings``), the head-folded ones on
+    a granting rule when the command's first word is ``cmd``/``powershell``/
+    ``pwsh`` (``CommandAnalysis.head_fold``).
 
     * Blank command: False (a missing field fails its condition).
     * No command_matches and no command_contains: the engine never evaluates
@@ -1287,7 +1239,7 @@ def command_matches(command: str, *, granting: bool, matches: Matcher | None,
       command, case-insensitively.  Then, if there are exclusions: a component
       (the raw command if not composite, else each of
       ``command_components``) *matches* when ``matches`` accepts its raw,
-      normalized or alias spelling (head-folded too) or a needle occurs in it
+      normalized, alias or dialect spelling or a needle occurs in it
       case-insensitively, and is *excluded* when ``excludes`` accepts its raw
       or normalized spelling (exact case).  The rule holds if some matching
       component is not excluded; fails if every matching component is
@@ -1295,14 +1247,16 @@ def command_matches(command: str, *, granting: bool, matches: Matcher | None,
       match spans operators, so exclusions cannot weaken it).
     * Granting (``granting=True``): holds when ``composite_matches`` accepts
       the raw or normalized composite command, or every component of
-      ``command_components`` is accepted by ``matches`` or contains a needle
+      ``command_components`` is accepted by ``matches`` (or, on a
+      cmd/PowerShell wrapper, the head-folded matchers) or contains a needle
       case-SENSITIVELY; then any exclusion matching the raw command, its
       normalized form or any component removes the grant.  Substitution
       nesting beyond ``MAX_NESTING`` never grants.
     """
     return CommandAnalysis(command).matches(granting=granting, matches=matches, contains=contains,
                                             excludes=excludes, composite_matches=composite_matches,
-                                            folded=folded, head_folded=head_folded)
+                                            folded=folded, head_folded=head_folded,
+                                            composite_head_folded=composite_head_folded)
 
 
 # ---------------------------------------------------------------------------
@@ -1337,31 +1291,45 @@ def _names_in(words: list[str]) -> list[str]:
     return names
 
 
-def env_assignment_names(command: str) -> tuple[str, ...]:
-    """Names of variables the command assigns (``command_env_assignments``).
+def _dialect_names(words: list[str], dialect: str) -> list[str]:
+    if dialect == shells.CMD:
+        return shells.env_names_cmd(words)
+    if dialect == shells.POWERSHELL:
+        return shells.env_names_powershell(words)
+    return _names_in(words)
 
-    In every segment (and, up to 4 levels down, every shell ``-c`` body and
-    substitution body): leading ``NAME=value`` words; ``env [opts] NAME=v``;
-    ``export|declare|typeset [opts] NAME=v ...`` (a bare ``export NAME``
-    assigns nothing).  Names keep their case; order of first appearance;
-    de-duplicated.  ``()`` for a blank or over-long command.
+
+def env_assignment_names(command: str) -> tuple[str, ...]:
+    """Names of variables the command assigns (``command_env_assignments``;
+    the engine's ``commandEnvAssignmentNames``).
+
+    The command is read as POSIX, then cmd.exe, then PowerShell. In every
+    segment (and, up to 4 levels down, every shell wrapper body, read in the
+    wrapper's dialect, and every substitution body): POSIX leading
+    ``NAME=value`` words, ``env [opts] NAME=v``, ``export|declare|typeset
+    [opts] NAME=v ...`` (a bare ``export NAME`` assigns nothing); cmd
+    ``set``/``setx NAME=v``; PowerShell ``$env:NAME = v``,
+    ``Set-Item env:NAME``, ``[Environment]::SetEnvironmentVariable("NAME",
+    ...)`` (:mod:`policyc.shells`). Names keep their case; order of first
+    appearance; de-duplicated.  ``()`` for a blank or over-long command.
     """
     if not _trim(command) or _too_long(command):
         return ()
     extract = _Extractor()
     names: list[str] = []
 
-    def collect(raw: str, depth: int) -> None:
+    def collect(raw: str, dialect: str, depth: int) -> None:
         if depth > 4 or not _trim(raw):
             return
-        for seg in _split(raw) or [raw]:
-            words = _tokenize(seg)
-            names.extend(_names_in(words))
-            inner = _unwrap_shell(words)
+        for seg in _split(raw, dialect) or [raw]:
+            words = _tokenize(seg, dialect)
+            names.extend(_dialect_names(words, dialect))
+            inner, inner_dialect = shells.strip_wrapper_once(words, dialect)
             if inner != words:
-                collect(" ".join(inner), depth + 1)
+                collect(" ".join(inner), inner_dialect, depth + 1)
         for body in extract(raw):
-            collect(body, depth + 1)
+            collect(body, dialect, depth + 1)
 
-    collect(command, 0)
+    for dialect in (POSIX, shells.CMD, shells.POWERSHELL):
+        collect(command, dialect, 0)
     return tuple(_dedupe(names))

@@ -117,6 +117,8 @@ def _command_holds(pred: FieldPredicate, command: str, granting: bool) -> bool:
         if globs else None,
         head_folded=(lambda s: any(match_command_glob(canonicalize.fold_head(p.source), s) for p in globs))
         if globs else None,
+        composite_head_folded=(lambda s: any(match_command_glob(canonicalize.fold_head(p.source), s)
+                                             for p in compound)) if compound else None,
     )
 
 

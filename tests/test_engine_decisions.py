@@ -2,8 +2,9 @@
 ``../shared/oracles/rampart``'s ``rampart-oracle decide`` on Linux), one or
 more per class of disagreement issue 10 found: input validation, defaults
 across files, the granting side of watch/webhook, case on a Linux host,
-group bodies, canonical deletions, contains on the normalization, and path
-spellings against the working directory. The reference evaluator and the
+group bodies, canonical deletions, contains on the normalization, path
+spellings against the working directory, and the cmd.exe/PowerShell
+readings. The reference evaluator and the
 compiled bundle must both decide each call as the engine did; the live
 comparison is ``tests/conformance``."""
 
@@ -82,6 +83,58 @@ policies:
           path_matches: ["*.pem", "sec/**", "**/x", "a/**/b", "./c/*", "d/"]
 """
 
+DIALECTS = """\
+version: "1"
+default_action: ask
+policies:
+  - name: windows-destructive
+    match:
+      tool: exec
+    rules:
+      - action: deny
+        when:
+          command_matches: ["rm -rf /", "del /s *", "Remove-Item -Recurse *", "format c:"]
+      - action: deny
+        when:
+          command_env_assignments: ["LD_PRELOAD", "PATH", "Path"]
+  - name: dev
+    match:
+      tool: exec
+    rules:
+      - action: allow
+        when:
+          command_matches: ["git status", "git log *", "make"]
+"""
+
+# (engine action, exec command) against DIALECTS: cmd.exe/PowerShell wrappers,
+# re-readings, head folding on granting rules, and assignments in each dialect
+DIALECT_CASES = [
+    ("allow", "cmd /c git status"),
+    ("allow", "CMD.EXE /C GIT status"),
+    ("ask", "cmd /c git STATUS"),
+    ("allow", "pwsh -c git log --oneline"),
+    ("ask", "GIT status"),
+    ("allow", "cmd /c make & make"),
+    ("deny", "CMD /C RM -RF /"),
+    ("deny", "cmd /c \"d^el /s C:\\Users\""),
+    ("deny", "d^el /s x"),
+    ("ask", "DEL /S x"),
+    ("deny", "echo hi &> out & DEL /S x"),
+    ("deny", "echo 'a & DEL /S x'"),
+    ("deny", "powershell -NoProfile -Command \"remove-item -recurse C:\\x\""),
+    ("deny", "Remove`-Item -Recurse x"),
+    ("deny", "bash -c \"cmd /c format c:\""),
+    ("deny", "env cmd /c rm -rf /"),
+    ("deny", "set PATH=C:\\evil & make"),
+    ("ask", "setx /M LD_PRELOAD x"),
+    ("deny", "$env:PATH = 'C:\\evil'"),
+    ("ask", "$env:path = 'C:\\evil'"),
+    ("deny", "Set-Item -Path env:LD_PRELOAD -Value x"),
+    ("deny", "pwsh -c \"[Environment]::SetEnvironmentVariable('Path', 'x')\""),
+    ("deny", "cmd /c set \"PATH=x\""),
+    ("ask", "echo set PATH=x"),
+]
+
 # (engine action, call) against a-profile.yaml + b-guard.yaml as one directory
 DIRECTORY_CASES = [
     ("allow", {"tool": "exec", "params": {"command": "make"}}),
@@ -156,6 +209,19 @@ def directory(tmp_path_factory):
 @pytest.fixture(scope="module")
 def paths(tmp_path_factory):
     return _engines(tmp_path_factory.mktemp("paths"), {"p.yaml": PATHS})
+
+
+@pytest.fixture(scope="module")
+def dialects(tmp_path_factory):
+    return _engines(tmp_path_factory.mktemp("dialects"), {"dialects.yaml": DIALECTS})
+
+
+@pytest.mark.parametrize(("expected", "command"), DIALECT_CASES, ids=lambda v: str(v)[:60])
+def test_shell_dialects_decide_as_the_engine(dialects, expected, command):
+    policy_set, bundle = dialects
+    call = {"tool": "exec", "params": {"command": command}}
+    assert evaluate(policy_set, ToolCall.from_mapping(call)).action.value == expected
+    assert bundle.evaluate(call).action == expected
 
 
 @pytest.mark.parametrize(("expected", "call"), DIRECTORY_CASES, ids=lambda v: json.dumps(v)[:60])

@@ -368,6 +368,8 @@ class Bundle:
             composite_matches=(lambda s: not comp.isdisjoint(glob("command", s))) if comp else None,
             folded=(lambda s: not globs.isdisjoint(glob("command_folded", s))) if globs else None,
             head_folded=(lambda s: not globs.isdisjoint(glob("command_head_folded", s))) if globs else None,
+            composite_head_folded=(lambda s: not comp.isdisjoint(glob("command_head_folded", s)))
+            if comp else None,
         )
 
     def _path_holds(self, pred: _Pred, path: str, workdir: str | None, granting: bool) -> bool:

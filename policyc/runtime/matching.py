@@ -177,7 +177,7 @@ class Memo:
                                       *(self.glob("command", s) for s in analysis.granting_texts),
                                       *(self.glob("command_folded", s) for s in analysis.folded_spellings),
                                       *(self.glob("command_head_folded", fold_head(c))
-                                        for c in (analysis.components if analysis.head_fold else ())))
+                                        for c in (analysis.granting_texts if analysis.head_fold else ())))
             if analysis.overflow:  # every restrictive command pattern holds
                 union = frozenset(range(self.tables["command"].size))
             if len(self._commands) >= MAX_ENTRIES:

@@ -484,7 +484,13 @@ def t_dialect(rng, cmd, pools):
                        f"powershell -Command {cmd}", f"pwsh -c '{cmd}'", f"powershell.exe -NoProfile -c \"{cmd}\"",
                        f"cmd /c {caret}", caret, f"pwsh -c {head}`{tail}" if tail else f"pwsh -c `{head}",
                        f"cmd /c \"{cmd} & echo x\"", f"{cmd} &> out", f"cmd /c echo x&{cmd}",
-                       f"powershell -c \"{cmd}; Write-Host x\"", f"C:\\Windows\\System32\\cmd.exe /c {cmd}"])
+                       f"powershell -c \"{cmd}; Write-Host x\"", f"C:\\Windows\\System32\\cmd.exe /c {cmd}",
+                       f"Cmd /Q /C {cmd}", f"POWERSHELL -NoProfile -Command \"{cmd}\"", f">nul {caret}",
+                       f"cmd /c \"{caret}\"", f"cmd /c powershell -c \"{cmd}\"", f"bash -c \"cmd /c {cmd}\"",
+                       f"env cmd /c {cmd}", f"pwsh -c '{head}''{tail}'", f"cmd /c \"\" {cmd}",
+                       f"\"C:\\Program Files\\PowerShell\\7\\pwsh.exe\" -c {cmd}", f"{head}^ {tail}",
+                       f"cmd /c {cmd.upper()}", f"echo '{cmd}' | cmd", f"{cmd} `& echo", f"cmd /c{head}^&{tail}",
+                       f"cmd /k \"{cmd}\" ^& exit", f"pwsh -EncodedCommand x; {cmd}"])
 
 
 def t_quoting(rng, cmd, pools):
@@ -515,7 +521,12 @@ def t_envassign(rng, cmd, pools):
                        f"A=1 {name}={val} {cmd}", f"declare -x {name}={val} && {cmd}", f"{cmd} {name}={val}",
                        f"typeset {name}={val}; {cmd}", f"set {name}={val} & {cmd}", f"$env:{name}='{val}'; {cmd}",
                        f"env -u X {name}={val} {cmd}", f"export -n {name}={val}", f"{name}= {cmd}",
-                       f"1{name}=x {cmd}"])
+                       f"1{name}=x {cmd}", f"setx {name} {val} & {cmd}", f"cmd /c set \"{name}={val}\" && {cmd}",
+                       f"SET /A {name}=1 & {cmd}", f"${{env:{name}}} = '{val}'; {cmd}", f"$Env:{name} = 1",
+                       f"Set-Item -Path env:{name} -Value x; {cmd}", f"New-Item env:{name} -Value 1",
+                       f"pwsh -c \"[Environment]::SetEnvironmentVariable('{name}', '{val}')\"",
+                       f"[System.Environment]::SetEnvironmentVariable( \"{name}\",1); {cmd}",
+                       f"powershell -Command \"$env:{name}='{val}'; {cmd}\"", f"Set-Content \"env:{name}\" x"])
 
 
 EXECUTORS = ["command", "command -p", "command --", "command -v", "exec", "exec -a name", "exec -cl", "exec --",

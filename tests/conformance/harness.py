@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from .calls import CorpusCase, Generated, PolicyFacts, corpus_cases, generate
-from .gaps import known_gap
 from .oracle import EngineRefused, OracleUnavailable, REPO, SHARED, oracle_binary, start_decide
 
 CORPORA = SHARED / "corpora" / "rampart"
@@ -310,7 +309,6 @@ class SetResult:
     reference_decided: int = 0
     disagreements: list[Row] = field(default_factory=list)
     by_class: Counter = field(default_factory=Counter)       # calls per class
-    gap_calls: int = 0                # decided calls in a known gap (gaps.known_gap)
     seconds: float = 0.0
 
     @property
@@ -361,8 +359,7 @@ def run_set(spec: PolicySetSpec, n: int, seed: int = 0, *, ref_sample: int = 30,
         chosen = differ[:ref_cap] + rng.sample(same, min(ref_sample, len(same)))
     for i in chosen:
         rows[i].reference = pc.reference_action(rows[i].call)
-    result = SetResult(spec, "compared", decided=len(rows), reference_decided=len(chosen),
-                       gap_calls=sum(1 for c in calls if known_gap(c)))
+    result = SetResult(spec, "compared", decided=len(rows), reference_decided=len(chosen))
     result.by_class = Counter(r.cls for r in rows)
     result.disagreements = [r for r in rows if not r.agree]
     result.seconds = time.perf_counter() - t0

@@ -26,7 +26,6 @@ import sys
 import time
 from collections import Counter
 
-from .gaps import DIALECTS, known_gap
 from .harness import SetResult, example_line, policy_sets, run_sets
 from .oracle import OracleUnavailable, oracle_binary
 
@@ -135,10 +134,6 @@ def main(argv: list[str] | None = None) -> int:
         print("by direction: " + ", ".join(f"{k} {v}" for k, v in dirs.most_common()))
     if classes:
         print("by class: " + ", ".join(f"{k} {v}" for k, v in classes.most_common()))
-    gap = [x for r in compared for x in r.disagreements if known_gap(x.call)]
-    in_gap = sum(r.gap_calls for r in compared)
-    print(f"known gap ({DIALECTS}): {len(gap)} of the disagreements, on {in_gap} calls in it; "
-          f"outside it: {bad - len(gap)} disagreements in {total - in_gap} calls")
     refusals = [r for r in results if r.status not in ("compared", "both-refuse")]
     for r in refusals:
         print(f"LOAD DISAGREEMENT {r.spec.name}: {r.status}: {r.detail.strip()[:300]}")

@@ -27,7 +27,6 @@ import pytest
 
 from .calls import PolicyFacts, call_strategy, generate
 from .cases import check_cases
-from .gaps import known_gap
 from .harness import Policyc, SetResult, compact_report, policy_sets, run_sets, seed_cases
 from .oracle import EngineRefused, OracleUnavailable, _locate, engine_decide, engine_decide_full
 
@@ -72,9 +71,7 @@ def test_policy_set_agrees_with_engine(spec, set_results):
         pytest.fail(f"load disagreement: policyc loads {spec.name}, the engine refuses it: {res.detail[:800]}")
     if res.status == "policyc-refuses":
         pytest.fail(f"load disagreement: the engine loads {spec.name}, policyc refuses it: {res.detail[:800]}")
-    unexplained = [r for r in res.disagreements if known_gap(r.call) is None]
-    if unexplained:
-        res.disagreements = unexplained
+    if res.disagreements:
         pytest.fail("\n" + compact_report(res), pytrace=False)
 
 
@@ -129,13 +126,12 @@ def test_property_bundle_agrees_with_engine(name, oracle):
         calls = [g.call for g in batch]
         engine = engine_decide(spec.paths, calls, spec.project)
         wrong = [(g, e, pc.bundle_action(g.call)) for g, e in zip(batch, engine)
-                 if pc.bundle_action(g.call) != e and known_gap(g.call) is None]
+                 if pc.bundle_action(g.call) != e]
         if wrong:
             raise AssertionError("\n".join(f"[{g.cls}] engine={e} bundle={b} {json.dumps(g.call, ensure_ascii=False)[:300]}"
                                        for g, e, b in wrong[:10]))
         first = batch[0]
-        if known_gap(first.call) is None:
-            assert pc.reference_action(first.call) == engine[0], (first.cls, first.call, engine[0])
+        assert pc.reference_action(first.call) == engine[0], (first.cls, first.call, engine[0])
 
     prop()
 

@@ -1,0 +1,461 @@
+"""The three shell languages an exec command may be written in.
+
+Rampart v1.8.0 reads an ``exec`` command as a POSIX shell command first and,
+for restrictive rules and for wrappers, also as a ``cmd.exe`` or PowerShell
+command (``internal/engine/shellparse.go``; spec §5 as corrected by the
+engine). This module holds the lexical part of that: splitting a command
+into segments, tokenizing a segment into words, recognising and removing
+shell wrappers (``bash -c``, ``cmd /c``, ``powershell -Command``) and the
+variable assignments each language spells (``X=1``, ``set X=1``,
+``$env:X = 1``). Normalization, restrictive candidates and matching build on
+it in :mod:`policyc.canonicalize`.
+
+Dialects are the strings :data:`POSIX`, :data:`CMD` and :data:`POWERSHELL`.
+
+* POSIX: single quotes are literal; double quotes honour backslash escapes;
+  an unquoted backslash escapes the next character; an empty quoted word is
+  no word.
+* cmd.exe: ``^`` escapes the next character (outside double quotes when
+  tokenizing; everywhere when splitting); single quotes and backslashes are
+  ordinary characters; ``&>`` is a separator followed by a redirection; a
+  quoted empty word is a word.
+* PowerShell: the backtick escapes the next character; both quote styles
+  group white space, ``''`` inside single quotes is one quote; segments are
+  split by the POSIX rules.
+
+Indices follow Go's byte semantics wherever that changes a result (the
+``[Environment]::SetEnvironmentVariable`` name). No function raises on any
+``str``.
+"""
+
+from __future__ import annotations
+
+from policyc.callfields import GO_SPACE, go_trim
+
+__all__ = [
+    "CMD",
+    "POSIX",
+    "POWERSHELL",
+    "base",
+    "env_names_cmd",
+    "env_names_powershell",
+    "exe_name",
+    "is_assignment",
+    "looks_like_cmd",
+    "looks_like_powershell",
+    "lower",
+    "remove_carets",
+    "split",
+    "strip_wrapper_once",
+    "tokenize",
+    "wrapper_dialect",
+]
+
+POSIX = "posix"
+CMD = "cmd"
+POWERSHELL = "powershell"
+
+#: POSIX shells whose ``-c`` option wraps a command (any path, exact case).
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh"})
+_CMD_NAMES = frozenset({"cmd", "cmd.exe"})
+_POWERSHELL_NAMES = frozenset({"powershell", "powershell.exe", "pwsh", "pwsh.exe"})
+_SET_ENV_METHODS = ("[environment]::setenvironmentvariable",
+                    "[system.environment]::setenvironmentvariable")
+
+
+def lower(s: str) -> str:
+    """Go ``strings.ToLower`` (simple, one-to-one case mapping)."""
+    return s.replace("\u0130", "i").lower() if "\u0130" in s else s.lower()
+
+
+def base(token: str) -> str:
+    """Go ``filepath.Base`` on a slash-separated path (Linux)."""
+    if token == "":
+        return "."
+    stripped = token.rstrip("/")
+    if stripped == "":
+        return "/"
+    return stripped.rsplit("/", 1)[-1]
+
+
+def exe_name(token: str) -> str:
+    """Lower-cased base name of an executable token, ``\\`` read as ``/``
+    (the engine's ``shellWrapperBasename``)."""
+    return lower(base(token.replace("\\", "/")))
+
+
+def is_assignment(token: str) -> bool:
+    """``NAME=value`` where NAME is letters/digits/_ not starting with a digit.
+
+    Mirrors the engine's ``isEnvAssignment``, including its quirk of testing
+    the first *byte* of a non-ASCII name as a Latin-1 letter.
+    """
+    eq = token.find("=")
+    if eq <= 0:
+        return False
+    name = token[:eq]
+    if not all(c.isalpha() or c.isdecimal() or c == "_" for c in name):
+        return False
+    first = chr(name.encode("utf-8", "surrogatepass")[0])
+    return first.isalpha() or first == "_"
+
+
+# ---------------------------------------------------------------------------
+# Splitting
+# ---------------------------------------------------------------------------
+
+def split(cmd: str, dialect: str = POSIX) -> list[str]:
+    """Segments of ``cmd``: split on unquoted ``&&`` ``||`` ``&`` ``|`` ``;``
+    and newline, each trimmed, empty ones dropped (``splitCompoundCommandForOS``).
+
+    A ``&`` after ``<``/``>`` is a redirection, never a separator; POSIX and
+    PowerShell also keep ``&>``. cmd.exe: ``^`` keeps the next character,
+    single quotes and backslashes do not quote. An unbalanced quote swallows
+    the rest of the string.
+    """
+    windows = dialect == CMD
+    segments: list[str] = []
+    cur: list[str] = []
+    in_single = in_double = escaped = False
+
+    def flush() -> None:
+        seg = go_trim("".join(cur))
+        if seg:
+            segments.append(seg)
+        cur.clear()
+
+    i, n = 0, len(cmd)
+    while i < n:
+        ch = cmd[i]
+        if escaped:
+            escaped = False
+        elif windows and ch == "^":
+            cur.append(cmd[i:i + 2])
+            i += 2
+            continue
+        elif not windows and ch == "\\" and not in_single:
+            escaped = True
+        elif not windows and ch == "'" and not in_double:
+            in_single = not in_single
+        elif ch == '"' and not in_single:
+            in_double = not in_double
+        elif not (in_single or in_double):
+            if cmd.startswith(("&&", "||"), i):
+                flush()
+                i += 2
+                continue
+            redirect = ch == "&" and (
+                (i > 0 and cmd[i - 1] in "<>") or (not windows and i + 1 < n and cmd[i + 1] == ">"))
+            if ch in "|;\n" or (ch == "&" and not redirect):
+                flush()
+                i += 1
+                continue
+        cur.append(ch)
+        i += 1
+    flush()
+    return segments
+
+
+# ---------------------------------------------------------------------------
+# Tokenizing
+# ---------------------------------------------------------------------------
+
+def _tokenize_posix(cmd: str) -> list[str]:
+    tokens: list[str] = []
+    cur: list[str] = []
+    i, n = 0, len(cmd)
+    while i < n:
+        ch = cmd[i]
+        if ch in " \t":
+            if any(cur):  # an empty quoted word is no word
+                tokens.append("".join(cur))
+            cur.clear()
+            i += 1
+        elif ch == "'":
+            end = cmd.find("'", i + 1)
+            end = n if end < 0 else end
+            cur.append(cmd[i + 1:end])
+            i = end + 1
+        elif ch == '"':
+            i += 1
+            while i < n and cmd[i] != '"':
+                if cmd[i] == "\\" and i + 1 < n:
+                    if cmd[i + 1] != "\n":
+                        cur.append(cmd[i + 1])
+                    i += 2
+                else:
+                    cur.append(cmd[i])
+                    i += 1
+            i += 1
+        elif ch == "\\" and i + 1 < n:
+            if cmd[i + 1] != "\n":
+                cur.append(cmd[i + 1])
+            i += 2
+        else:
+            cur.append(ch)
+            i += 1
+    if any(cur):
+        tokens.append("".join(cur))
+    return tokens
+
+
+def _tokenize_cmd(cmd: str) -> list[str]:
+    tokens: list[str] = []
+    cur: list[str] = []
+    in_double = started = False
+    i, n = 0, len(cmd)
+    while i < n:
+        ch = cmd[i]
+        if ch == "^" and not in_double and i + 1 < n:
+            cur.append(cmd[i + 1])
+            started = True
+            i += 2
+            continue
+        if ch == '"':
+            in_double = not in_double
+            started = True
+        elif ch in " \t" and not in_double:
+            if started:
+                tokens.append("".join(cur))
+                cur.clear()
+                started = False
+        else:
+            cur.append(ch)
+            started = True
+        i += 1
+    if started:
+        tokens.append("".join(cur))
+    return tokens
+
+
+def _tokenize_powershell(cmd: str) -> list[str]:
+    tokens: list[str] = []
+    cur: list[str] = []
+    quote = ""
+    started = False
+    i, n = 0, len(cmd)
+    while i < n:
+        ch = cmd[i]
+        if quote == "'":
+            if ch == "'":
+                if i + 1 < n and cmd[i + 1] == "'":
+                    cur.append("'")
+                    i += 2
+                    continue
+                quote = ""
+            else:
+                cur.append(ch)
+        elif ch == "`" and i + 1 < n:
+            cur.append(cmd[i + 1])
+            started = True
+            i += 2
+            continue
+        elif quote == '"':
+            if ch == '"':
+                quote = ""
+            else:
+                cur.append(ch)
+        elif ch in "'\"":
+            quote = ch
+            started = True
+        elif ch in " \t":
+            if started:
+                tokens.append("".join(cur))
+                cur.clear()
+                started = False
+        else:
+            cur.append(ch)
+            started = True
+        i += 1
+    if started:
+        tokens.append("".join(cur))
+    return tokens
+
+
+_TOKENIZERS = {POSIX: _tokenize_posix, CMD: _tokenize_cmd, POWERSHELL: _tokenize_powershell}
+
+
+def tokenize(cmd: str, dialect: str = POSIX) -> list[str]:
+    """Words of one segment with the dialect's quotes and escapes removed
+    (``tokenizeForOS``); white space is space and TAB."""
+    return _TOKENIZERS[dialect](cmd)
+
+
+def remove_carets(tokens: list[str]) -> list[str]:
+    """Every ``^`` removed from every word (``removeCmdCarets``)."""
+    return [t.replace("^", "") for t in tokens]
+
+
+# ---------------------------------------------------------------------------
+# Wrappers
+# ---------------------------------------------------------------------------
+
+def _head_name(command: str) -> str:
+    command = go_trim(command)
+    end = next((i for i, c in enumerate(command) if c in GO_SPACE), len(command))
+    return exe_name(command[:end].strip("\"'"))
+
+
+def looks_like_cmd(command: str) -> bool:
+    """The first word (quotes trimmed) names ``cmd``/``cmd.exe``, any case,
+    any directory (``looksLikeCmdWrapper``)."""
+    return _head_name(command) in _CMD_NAMES
+
+
+def looks_like_powershell(command: str) -> bool:
+    """The first word names ``powershell``/``pwsh`` (``.exe``), any case
+    (``looksLikePowerShellWrapper``)."""
+    return _head_name(command) in _POWERSHELL_NAMES
+
+
+def wrapper_dialect(command: str) -> str | None:
+    """The dialect a segment's own wrapper selects for its tokenizing: cmd,
+    else POSIX for a POSIX shell name (lower-cased), else PowerShell, else
+    None (``normalizeSegmentForOS``)."""
+    name = _head_name(command)
+    if name in _CMD_NAMES:
+        return CMD
+    if name in SHELLS:
+        return POSIX
+    if name in _POWERSHELL_NAMES:
+        return POWERSHELL
+    return None
+
+
+def _inner(tokens: list[str], start: int, dialect: str) -> list[str]:
+    if start >= len(tokens):
+        return tokens
+    inner = tokens[start:]
+    if len(inner) == 1:
+        return tokenize(inner[0], dialect) or inner
+    return inner
+
+
+def strip_wrapper_once(tokens: list[str], dialect: str) -> tuple[list[str], str]:
+    """One shell wrapper removed: (the wrapped words, their dialect), or
+    ``(tokens, dialect)`` unchanged (``stripShellWrapperOnceForOS``).
+
+    * POSIX shell (exact name or base name): options up to one holding
+      ``c`` (``-c``, ``-lc``; not ``--x``); a non-option ends the search.
+    * cmd (any case): ``/c`` or ``/k`` (any case; attached as ``/cBODY``
+      too) after other ``/`` options; carets removed from the body.
+    * PowerShell: ``-Command`` or ``-c`` (any case) after other options.
+
+    A single-word body is re-tokenized in the body's dialect.
+    """
+    if len(tokens) < 2:
+        return tokens, dialect
+    head = tokens[0]
+    name = exe_name(head)
+    if head in SHELLS or base(head) in SHELLS:
+        for i in range(1, len(tokens)):
+            tok = tokens[i]
+            if not tok.startswith("-"):
+                return tokens, dialect
+            if not tok.startswith("--") and "c" in tok[1:]:
+                return _inner(tokens, i + 1, POSIX), POSIX
+    elif name in _CMD_NAMES:
+        for i in range(1, len(tokens)):
+            tok = lower(tokens[i])
+            if tok in ("/c", "/k"):
+                return remove_carets(_inner(tokens, i + 1, CMD)), CMD
+            if tok.startswith(("/c", "/k")) and len(tok) > 2:
+                inner = [tokens[i][2:], *tokens[i + 1:]]
+                if len(inner) == 1:
+                    inner = _inner(inner, 0, CMD)
+                return remove_carets(inner), CMD
+            if not tok.startswith("/"):
+                return tokens, dialect
+    elif name in _POWERSHELL_NAMES:
+        for i in range(1, len(tokens)):
+            tok = lower(tokens[i])
+            if tok in ("-command", "-c"):
+                return _inner(tokens, i + 1, POWERSHELL), POWERSHELL
+            if not tok.startswith("-"):
+                return tokens, dialect
+    return tokens, dialect
+
+
+# ---------------------------------------------------------------------------
+# Variable assignments in cmd.exe and PowerShell
+# ---------------------------------------------------------------------------
+
+def _valid_name(name: str) -> bool:
+    """Letters, digits and ``_``, not starting with a digit (per rune)."""
+    if not name or not (name[0] == "_" or name[0].isalpha()):
+        return False
+    return all(c == "_" or c.isalpha() or c.isdecimal() for c in name[1:])
+
+
+def _assigned_name(token: str) -> str | None:
+    return token[:token.index("=")] if is_assignment(token) else None
+
+
+def env_names_cmd(tokens: list[str]) -> list[str]:
+    """``set NAME=v`` / ``setx NAME=v`` (options ``/x`` skipped; only the
+    first operand, double quotes trimmed) (``collectCmdEnvAssignment``)."""
+    if not tokens or exe_name(tokens[0]) not in ("set", "setx"):
+        return []
+    for token in tokens[1:]:
+        if token.startswith("/"):
+            continue
+        name = _assigned_name(token.strip('"'))
+        return [name] if name else []
+    return []
+
+
+def _env_reference(token: str) -> str | None:
+    """NAME of ``$env:NAME``, ``${env:NAME}`` or ``env:NAME`` (prefix any
+    case; the name ends at ``=`` or a space)."""
+    token = go_trim(token)
+    low = lower(token)
+    for prefix in ("$env:", "${env:", "env:"):
+        if low.startswith(prefix):
+            name = token[len(prefix):]
+            break
+    else:
+        return None
+    cut = min((i for i in (name.find("="), name.find(" ")) if i >= 0), default=len(name))
+    name = name[:cut]
+    name = name[:-1] if name.endswith("}") else name
+    return name if _valid_name(name) else None
+
+
+def _set_environment_variable(tokens: list[str]) -> str | None:
+    joined = go_trim(" ".join(tokens))
+    low = lower(joined)
+    method = next((m for m in _SET_ENV_METHODS if low.startswith(m)), None)
+    if method is None:
+        return None
+    # the engine slices the original at the lower-cased prefix's byte length
+    rest = joined.encode("utf-8", "surrogatepass")[len(method):].decode("utf-8", "replace")
+    rest = rest.lstrip(" \t(").lstrip("\"'")
+    cut = next((i for i, c in enumerate(rest) if c in ",\"') \t"), len(rest))
+    name = rest[:cut]
+    return name if _valid_name(name) else None
+
+
+def env_names_powershell(tokens: list[str]) -> list[str]:
+    """Names a PowerShell statement assigns (``collectPowerShellEnvAssignment``):
+    ``[Environment]::SetEnvironmentVariable("NAME", ...)`` (or
+    ``[System.Environment]``), ``$env:NAME = v`` / ``$env:NAME=v``, and
+    ``Set-Item``/``New-Item``/``Set-Content`` on ``env:NAME`` (``-Path`` /
+    ``-LiteralPath`` skipped)."""
+    if not tokens:
+        return []
+    first = go_trim(tokens[0])
+    name = _set_environment_variable(tokens)
+    if name:
+        return [name]
+    name = _env_reference(first)
+    if name:
+        return [name] if "=" in first or (len(tokens) > 1 and tokens[1] == "=") else []
+    if exe_name(first) in ("set-item", "new-item", "set-content"):
+        for token in tokens[1:]:
+            token = token.strip("\"'")
+            if lower(token) in ("-path", "-literalpath"):
+                continue
+            name = _env_reference(token)
+            if name:
+                return [name]
+    return []
