@@ -16,6 +16,7 @@ runtime: pure standard library (no Lark), so ``policyc.runtime`` can import it.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from dataclasses import dataclass, field
@@ -71,6 +72,22 @@ HOST_SYMLINKS = (
 )
 
 
+#: Where the engine's own executable is taken to be installed, unless the
+#: environment variable ``POLICYC_ENGINE_EXECUTABLE`` names it: what
+#: ``/proc/self/exe`` resolves to in the engine's process (Rampart's install
+#: script puts it in ``/usr/local/bin`` or ``~/.local/bin``). A host fact
+#: like the symlinks above: a rule may decide differently for another path.
+ENGINE_EXECUTABLE = "/usr/local/bin/rampart"
+_SELF_EXE = ("/proc/self/exe", "/proc/thread-self/exe")
+
+
+def engine_executable() -> str:
+    """``$POLICYC_ENGINE_EXECUTABLE`` when set and absolute, else
+    :data:`ENGINE_EXECUTABLE`."""
+    named = os.environ.get("POLICYC_ENGINE_EXECUTABLE", "")
+    return clean_path(named) if named.startswith("/") else ENGINE_EXECUTABLE
+
+
 def _unresolvable(rest: str) -> bool:
     return "\x00" in rest or any(len(name.encode("utf-8", "surrogatepass")) > 255 for name in rest.split("/"))
 
@@ -85,8 +102,11 @@ def resolve_host_symlinks(path: str) -> str:
     bytes is not resolved: the engine's ``EvalSymlinks`` then fails with
     EINVAL/ENAMETOOLONG rather than "not found", and the engine keeps the
     cleaned path (this assumes the names before it exist, as on real system
-    paths)."""
+    paths). ``/proc/self/exe`` is the engine's executable
+    (:func:`engine_executable`)."""
     for _ in range(len(HOST_SYMLINKS) + 1):
+        if path in _SELF_EXE:
+            return engine_executable()
         for link, target in HOST_SYMLINKS:
             if path == link or path.startswith(link + "/"):
                 if _unresolvable(path[len(link):]):

@@ -223,6 +223,21 @@ def test_path_spellings():
     assert path_spellings("", "/w") == ()
 
 
+def test_path_spellings_resolve_host_symlinks_as_the_engine(monkeypatch):
+    monkeypatch.delenv("POLICYC_ENGINE_EXECUTABLE", raising=False)
+    # decided by the engine (tests/conformance, lockdown and mcp-server):
+    # /sbin is /usr/sbin; EvalSymlinks fails with EINVAL on a NUL and with
+    # ENAMETOOLONG on a long name, and then the engine keeps the cleaned path
+    assert path_spellings("/sbin/init", None) == ("/sbin/init", "/usr/sbin/init")
+    assert path_spellings("/sbin/init\x00", None) == ("/sbin/init\x00",)
+    assert path_spellings("/sbin/" + "a" * 256, None) == ("/sbin/" + "a" * 256,)
+    assert path_spellings("/proc/self/root/lib/x", None) == ("/proc/self/root/lib/x", "/usr/lib/x")
+    assert path_spellings("/proc/self/exe", None) == ("/proc/self/exe", "/usr/local/bin/rampart")
+    assert path_spellings("/proc/self/exe/x", None) == ("/proc/self/exe/x",)
+    monkeypatch.setenv("POLICYC_ENGINE_EXECUTABLE", "/opt/r/bin/rampart")
+    assert path_spellings("/proc/self/exe", None) == ("/proc/self/exe", "/opt/r/bin/rampart")
+
+
 def test_clean_path_go_rules():
     assert clean_path("//a//b/") == "/a/b"
     assert clean_path("/..") == "/"

@@ -45,7 +45,9 @@ def oracle_binary() -> str:
     """The path of ``rampart-oracle``; raises ``OracleUnavailable``.
 
     ``$RAMPART_ORACLE`` names a prebuilt binary and skips ``build.sh``.
-    The outcome (path or failure) is cached for the process.
+    The outcome (path or failure) is cached for the process. Found, it
+    becomes ``$POLICYC_ENGINE_EXECUTABLE`` (unless set) for this process and
+    its children: the engine's ``/proc/self/exe`` is this binary.
     """
     with _lock:
         if "binary" in _state:
@@ -54,6 +56,7 @@ def oracle_binary() -> str:
             raise OracleUnavailable(_state["error"])
         try:
             _state["binary"] = _locate()
+            os.environ.setdefault("POLICYC_ENGINE_EXECUTABLE", os.path.realpath(_state["binary"]))
             return _state["binary"]
         except OracleUnavailable as exc:
             _state["error"] = str(exc)
