@@ -4,12 +4,19 @@ and render.
 Exit status (every command): 0 clean, 1 findings at or above ``--fail-on`` (or
 failing test cases), 2 usage, I/O or internal error. No traceback reaches the
 user: an unexpected exception is reported as an internal error (exit 2).
+When standard output is a pipe its reader closed (``policyc check | head``),
+the command stops quietly with status 141 (128 + SIGPIPE, what a Unix tool
+killed by SIGPIPE reports; never 0, so a cut pipeline cannot pass as clean).
+Behaviour common to the commands: docs/cli.md.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import json
+import os
+import signal
 import sys
 from collections.abc import Callable
 from importlib import resources
@@ -23,15 +30,18 @@ from policyc import __version__
 from policyc.config import ConfigError, resolve_config
 from policyc.diagnostics.github import annotations
 from policyc.diagnostics.model import Diagnostic, Severity
-from policyc.diagnostics.render import json_document, print_text
+from policyc.diagnostics.render import json_document, print_text, printable
 from policyc.diagnostics.sarif import sarif_document
 from policyc.loader import expand, load_policy_set
 from policyc.passes import run_passes
 from policyc.passes.project_tier import verify_no_weakening
 from policyc.suppress import apply_suppressions
-from policyc.testing import FileResult, run_file
+from policyc.testing import FileResult, inside, run_file, suite_root
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+#: Standard output's reader went away: 128 + SIGPIPE, as a shell reports a tool SIGPIPE ended.
+EXIT_BROKEN_PIPE = 128 + getattr(signal, "SIGPIPE", 13)
+NO_FILES = "no policy files found under the given path(s)"
 
 
 def default_policy() -> str:
@@ -43,12 +53,19 @@ def default_policy() -> str:
 
 
 def _guarded(fn: Callable) -> Callable:
-    """Map I/O errors and unexpected exceptions to exit 2 with a message."""
+    """Map I/O errors and unexpected exceptions to exit 2 with a message, and
+    a closed standard output to a quiet exit 141 (``EXIT_BROKEN_PIPE``)."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                sys.stdout.flush()  # a broken pipe shows here, not in the interpreter's last flush
+        except BrokenPipeError:
+            _silence_stdout()
+            sys.exit(EXIT_BROKEN_PIPE)
         except (click.exceptions.Exit, click.ClickException, click.Abort):
             raise
         except OSError as exc:
@@ -62,8 +79,66 @@ def _guarded(fn: Callable) -> Callable:
     return wrapper
 
 
+class _Console(Console):
+    """Standard output's rich console: a closed pipe raises BrokenPipeError
+    for ``_guarded`` to handle (rich itself would exit 1, which reads as
+    "findings")."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+def _silence_stdout() -> None:
+    """Point standard output at the null device (the Python documentation's
+    recipe for EPIPE), so nothing more is written to the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # not a real file (tests capture it)
+        pass
+
+
 def _err(message: str) -> None:
-    Console(stderr=True, soft_wrap=True).print(Text(message, style="bold red"), highlight=False)
+    _Console(stderr=True, soft_wrap=True).print(Text(printable(message), style="bold red"), highlight=False)
+
+
+def _warn(message: str) -> None:
+    _Console(stderr=True, soft_wrap=True).print(Text(f"warning: {printable(message)}", style="bold yellow"),
+                                               highlight=False)
+
+
+def _policy_files(paths: list[str], *, only_policies: bool = False, verbose: bool = False) -> list[str]:
+    """The files ``paths`` name, directories expanded (``loader.expand``),
+    each once: by real path, in first-seen order and spelling. With
+    ``only_policies``, YAML that is positively not a Rampart policy or
+    suite (``policyc.recognise``) is dropped, named on stderr when
+    ``verbose``. Raises ``FileNotFoundError`` for a missing path."""
+    seen: set[str] = set()
+    files = []
+    for path in expand(paths):
+        real = os.path.realpath(path)
+        if real not in seen:
+            seen.add(real)
+            files.append(path)
+    if not only_policies:
+        return files
+    from policyc.recognise import is_policy_file
+
+    kept = []
+    for path in files:
+        if is_policy_file(path):
+            kept.append(path)
+        elif verbose:
+            _warn(f"skipped {path}: not a Rampart policy or suite file")
+    return kept
+
+
+_ONLY_POLICIES = click.option(
+    "--only-policies", is_flag=True,
+    help="Skip YAML files that are not Rampart policies or suites (a top-level mapping without "
+         "version: \"1\", policies, default_action, notify, tests or policy; what the pre-commit hooks "
+         "pass). Files that cannot be told apart, broken or empty ones included, are still checked.")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -96,12 +171,15 @@ def main() -> None:
 @click.option("--no-config", is_flag=True, help="Ignore every configuration file.")
 @click.option("-v", "--verbose", is_flag=True, help="Print a summary even when clean.")
 @click.option("--timings", is_flag=True, help="Print the time each analysis pass took (seconds) to stderr.")
+@_ONLY_POLICIES
 @_guarded
-def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose, timings):
+def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose, timings, only_policies):
     """Check policy files for load errors and structural mistakes.
 
     PATHS are policy files or directories of them (default: the embedded
-    standard policy). Findings can be silenced inline with
+    standard policy); a file named twice (or through a link) is checked
+    once. PATHS that hold no policy file get a warning on stderr and exit
+    0, as ruff does for "no files". Findings can be silenced inline with
     `# policyc: ignore[PC007] reason` on the finding's line or its rule's
     first line, and per project in policyc.toml or [tool.policyc] of
     pyproject.toml (docs/configuration.md); an unused suppression is
@@ -115,7 +193,12 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
     except ConfigError as exc:
         click.echo(f"error: {exc}", err=True)  # unwrapped: the message leads with file:line:col
         sys.exit(EXIT_ERROR)
-    files = expand(list(paths) + list(global_)) if paths or global_ else [default_policy()]
+    if paths or global_:
+        files = _policy_files(list(paths) + list(global_), only_policies=only_policies, verbose=verbose)
+        if not files:
+            _warn(NO_FILES)
+    else:
+        files = [default_policy()]
     loaded = load_policy_set(files, project=project)
     stages: list | None = [] if timings else None
     diagnostics = sorted(loaded.diagnostics + run_passes(loaded, timings=stages, fmt=fmt), key=Diagnostic.sort_key)
@@ -130,7 +213,7 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
     elif fmt == "github":
         click.echo(annotations(diagnostics), nl=False)
     else:
-        print_text(Console(soft_wrap=True), diagnostics, len(loaded.files), verbose=verbose)
+        print_text(_Console(soft_wrap=True), diagnostics, len(loaded.files), verbose=verbose)
         if verified:
             click.echo(f"project tier: {verified} candidate calls, none decided less restrictively than the "
                        "global policy alone (spec §3.5)")
@@ -144,18 +227,34 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
               help="Output format.")
 @click.option("--project", type=click.Path(), help="A project-tier policy merged onto each tested policy.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing cases too.")
+@click.option("--root", type=click.Path(exists=True, file_okay=False),
+              help="The directory tree a suite's `policy:` may name files in [default: the repository "
+                   "checkout holding the suite (nearest directory with .git), else the suite's directory].")
+@_ONLY_POLICIES
 @_guarded
-def test(paths, fmt, project, verbose):
+def test(paths, fmt, project, verbose, root, only_policies):
     """Run the test cases of policy files and suite files.
 
     PATHS are policies with inline `tests:` or suite files (`policy:` plus
-    `tests:`), or directories of them (default: the embedded standard policy).
-    Every case is decided by the reference evaluator and by the compiled
-    bundle runtime; a disagreement between them fails the case. Exit 1 when
-    a case fails or a file cannot be loaded.
+    `tests:`), or directories of them (default: the embedded standard policy);
+    each file runs once however often it is named. Every case is decided by
+    the reference evaluator and by the compiled bundle runtime; a
+    disagreement between them fails the case.
+
+    Suites are untrusted input: a suite's `policy:` is read only when its
+    real path (links resolved) lies inside --root, by default the repository
+    checkout holding the suite; any other is refused (PC021 on the `policy:`
+    line) without being opened, and no line of a file outside the root (but
+    --project) is ever printed. Exit 1 when a case fails or a file cannot be loaded, 0
+    with a warning when PATHS hold no policy file.
     """
-    files = expand(list(paths)) if paths else [default_policy()]
-    results = [run_file(f, project=project) for f in files]
+    if paths:
+        files = _policy_files(list(paths), only_policies=only_policies, verbose=verbose)
+        if not files:
+            _warn(NO_FILES)
+    else:
+        files = [default_policy()]
+    results = [run_file(f, project=project, root=root or suite_root(f)) for f in files]
     cases = [c for r in results for c in r.cases]
     failed = sum(not c.passed for c in cases)
     broken = [r for r in results if r.diagnostics and not r.cases]
@@ -168,19 +267,60 @@ def test(paths, fmt, project, verbose):
         }
         click.echo(json.dumps(doc, indent=2))
     else:
-        _print_test_text(results, verbose)
+        _print_test_text(results, verbose, project)
     sys.exit(EXIT_FINDINGS if failed or broken else EXIT_OK)
 
 
-def _load_clean(paths: list[str], project: str | None):
-    """Load a policy set; on load errors print them and exit 1."""
-    loaded = load_policy_set(expand(paths), project=project)
+def _load_clean(paths: list[str], project: str | None, *, load_error_exit: int = EXIT_FINDINGS):
+    """Load a policy set from ``paths`` (each file once, see
+    ``_policy_files``). Exits 2 when they hold no policy file (a set of
+    nothing would silently decide every call by the default), and
+    ``load_error_exit`` after printing the errors when a file has load
+    errors."""
+    files = _policy_files(paths)
+    if not files:
+        _err(f"error: {NO_FILES}: {' '.join(paths)}")
+        sys.exit(EXIT_ERROR)
+    loaded = load_policy_set(files, project=project)
     if not loaded.ok:
         errors = [d for d in loaded.diagnostics if d.severity is Severity.ERROR]
-        print_text(Console(stderr=True, soft_wrap=True), sorted(errors, key=Diagnostic.sort_key),
+        print_text(_Console(stderr=True, soft_wrap=True), sorted(errors, key=Diagnostic.sort_key),
                    len(loaded.files))
-        sys.exit(EXIT_FINDINGS)
+        sys.exit(load_error_exit)
     return loaded
+
+
+def _write_output(output: str, data: bytes, inputs: list[str], what: str) -> None:
+    """Write a command's output file: ``-`` is standard output, anything
+    else goes through ``policyc.atomicfile.write_atomic`` (which refuses an
+    input, a non-regular file, a read-only file or a link to anything but a
+    regular file), and the real path written is named on stderr. Raises
+    ``OSError`` (``OutputError`` for a refusal)."""
+    from policyc.atomicfile import write_atomic
+
+    if output == "-":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    written = write_atomic(output, data, inputs=inputs)
+    _Console(stderr=True, soft_wrap=True).print(Text(printable(f"wrote {written} ({what})")), highlight=False)
+
+
+def _check_output(output: str, inputs: list[str]) -> None:
+    """Refuse a bad output path before any work (see ``_write_output``)."""
+    from policyc.atomicfile import output_target
+
+    if output != "-":
+        output_target(output, inputs=inputs)
+
+
+_OUTPUT_RULES = (
+    "OUT may be `-` (standard output), a new file, or a regular file you may write, which is "
+    "replaced atomically keeping its mode. A symbolic link is followed and its target replaced "
+    "(the real path is named) only when that target is a regular file. A directory, device, FIFO, "
+    "read-only file or input file is refused (exit 2). Temporary files are .policyc-*.tmp beside OUT, "
+    "removed on SIGTERM/SIGINT/SIGHUP. Details: docs/cli.md.")
 
 
 def _sources(loaded) -> dict[str, bytes]:
@@ -191,10 +331,10 @@ def _sources(loaded) -> dict[str, bytes]:
     return out
 
 
-@main.command(name="compile")
+@main.command(name="compile", epilog=_OUTPUT_RULES)
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
-              help="Where to write the bundle (written atomically).")
+@click.option("-o", "--output", required=True, metavar="OUT", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Where to write the bundle (atomically; see below).")
 @click.option("--project", type=click.Path(), help="A project-tier policy merged onto the global ones.")
 @_guarded
 def compile_(paths, output, project):
@@ -204,15 +344,17 @@ def compile_(paths, output, project):
     JSON with a manifest (format version, compiler version, sha256 of each
     source) and a payload digest; compiling the same sources twice gives
     byte-identical output. Format: docs/bundle-format.md. Exit 1 when a
-    policy has load errors.
+    policy has load errors, 2 on usage or I/O errors (a refused OUT, or
+    PATHS without a policy file).
     """
-    from policyc.codegen.bundle import compile_policy_set, write_bundle
+    from policyc.codegen.bundle import compile_policy_set
 
+    inputs = _policy_files(list(paths)) + ([project] if project else [])
+    _check_output(output, inputs)
     loaded = _load_clean(list(paths), project)
     data = compile_policy_set(loaded.policy_set, _sources(loaded))
-    write_bundle(output, data)
-    Console(stderr=True).print(Text(f"wrote {output} ({len(data)} bytes, "
-                                    f"{len(loaded.policy_set.policies)} policies)"), highlight=False)
+    _write_output(output, data, [f.path for f in loaded.files],
+                  f"{len(data)} bytes, {len(loaded.policy_set.policies)} policies")
 
 
 @main.command(name="eval")
@@ -304,7 +446,8 @@ def diff_(ctx, old, fmt, fail_on_weaker):
         old, new = old[:1], old[1:]
     if not old or not new:
         raise click.UsageError("both sides of `--` need at least one path")
-    before, after = _load_clean(list(old), None), _load_clean(list(new), None)
+    before = _load_clean(list(old), None, load_error_exit=EXIT_ERROR)
+    after = _load_clean(list(new), None, load_error_exit=EXIT_ERROR)
     tests = [c.call for f in before.files + after.files for c in f.tests]
     result = diff_sets(before.policy_set, after.policy_set, extra_calls=tests)
     if fmt == "json":
@@ -314,18 +457,26 @@ def diff_(ctx, old, fmt, fail_on_weaker):
     sys.exit(EXIT_FINDINGS if fail_on_weaker and result.weaker else EXIT_OK)
 
 
+def _rule_text(rule, *, located: bool = False) -> str:
+    """A deciding rule as text: ``policy `NAME` rules[I]``, where I is the
+    0-based index JSON reports as ``"rule"`` (the same number in both),
+    optionally with ``(path:line)``; ``default action`` for none."""
+    if rule is None:
+        return "default action"
+    where = f"policy `{rule.policy}` rules[{rule.index}]"
+    if located and rule.span:
+        where += f" ({rule.span.path}:{rule.span.line})"
+    return printable(where)
+
+
 def _print_diff(result) -> None:
-    console = Console(soft_wrap=True)
+    console = _Console(soft_wrap=True)
     for change in result.changes:
         mark = Text("weaker  ", style="bold red") if change.weaker else Text("stricter", style="bold yellow") \
             if change.new.action.rank > change.old.action.rank else Text("changed ", style="bold")
         mark.append(f" {change.old.action.value} -> {change.new.action.value}")
         for side, decision in (("old", change.old), ("new", change.new)):
-            rule = decision.rule
-            where = f"policy `{rule.policy}` rule {rule.index + 1}" if rule else "default action"
-            if rule and rule.span:
-                where += f" ({rule.span.path}:{rule.span.line})"
-            mark.append(f"\n    {side}: {where}", style="dim")
+            mark.append(f"\n    {side}: {_rule_text(decision.rule, located=True)}", style="dim")
         mark.append(f"\n    witness: {json.dumps(change.witness, sort_keys=True)}")
         if change.count > 1:
             mark.append(f" (+{change.count - 1} more)", style="dim")
@@ -335,7 +486,7 @@ def _print_diff(result) -> None:
                        style="bold red" if weaker else "bold"), highlight=False)
 
 
-@main.command()
+@main.command(epilog=_OUTPUT_RULES)
 @click.argument("paths", nargs=-1, type=click.Path())
 @click.option("--checklist", "checklists", multiple=True, metavar="NAME",
               help="Only this production checklist (repeatable): rampart, openclaw-toolkit, toolrampart. "
@@ -348,7 +499,8 @@ def _print_diff(result) -> None:
 @click.option("--project", type=click.Path(), help="A project-tier policy merged onto the global ones.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown", "html", "json"]), default="text",
               show_default=True, help="Report format (markdown for PR comments, html for an audit file).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the report here (atomically).")
+@click.option("-o", "--output", metavar="OUT", type=click.Path(dir_okay=False, allow_dash=True),
+              help="Write the report here (atomically; see below) instead of standard output.")
 @click.option("--fail-under", type=click.FloatRange(0, 1), metavar="SCORE",
               help="Exit 1 when the score (covered / verifiable items, 0..1) is below SCORE.")
 @click.option("-v", "--verbose", is_flag=True, help="Text format: list needs-evidence and not-applicable rows too.")
@@ -368,12 +520,17 @@ def coverage(paths, checklists, deployments, probe_files, project, fmt, output, 
     """
     import io
 
-    from policyc.atomicfile import write_atomic
     from policyc.coverage import ArtifactError, DataError, build_report
     from policyc.coverage.html import html_page
     from policyc.coverage.render import json_text, markdown, print_text as print_coverage
 
-    loaded = _load_clean(list(paths) or [default_policy()], project)
+    if output == "-":
+        output = None
+    sources = list(paths) or [default_policy()]
+    inputs = _policy_files(sources) + [project] * bool(project) + list(deployments) + list(probe_files)
+    if output:
+        _check_output(output, inputs)
+    loaded = _load_clean(sources, project)
     try:
         report = build_report(loaded, _sources(loaded), checklists=list(checklists),
                               deployments=list(deployments), probe_files=list(probe_files))
@@ -381,7 +538,7 @@ def coverage(paths, checklists, deployments, probe_files, project, fmt, output, 
         _err(f"error: {exc}")
         sys.exit(EXIT_ERROR)
     if fmt == "text" and not output:
-        print_coverage(Console(), report, verbose=verbose)
+        print_coverage(_Console(), report, verbose=verbose)
     elif fmt == "text":
         buffer = io.StringIO()
         print_coverage(Console(file=buffer, width=120), report, verbose=verbose)
@@ -389,8 +546,7 @@ def coverage(paths, checklists, deployments, probe_files, project, fmt, output, 
     else:
         text = {"markdown": markdown, "html": html_page, "json": json_text}[fmt](report)
     if output:
-        write_atomic(output, text.encode("utf-8"))
-        Console(stderr=True).print(Text(f"wrote {output} ({fmt})"), highlight=False)
+        _write_output(output, text.encode("utf-8"), inputs, fmt)
     elif fmt != "text":
         click.echo(text, nl=False)
     score = report.summary()["score"]
@@ -435,16 +591,20 @@ def bench(paths, corpus, min_score, strict, fmt, project, verbose):
     if fmt == "json":
         click.echo(json.dumps(summary, indent=2))
     else:
-        print_bench_text(Console(soft_wrap=True), summary, verbose=verbose)
+        print_bench_text(_Console(soft_wrap=True), summary, verbose=verbose)
     sys.exit(EXIT_FINDINGS if min_score is not None and summary["score"] < min_score else EXIT_OK)
 
 
-def _print_test_text(results: list[FileResult], verbose: bool) -> None:
-    console = Console(soft_wrap=True)
+def _print_test_text(results: list[FileResult], verbose: bool, project: str | None = None) -> None:
+    console = _Console(soft_wrap=True)
     total = failed = 0
     for result in results:
         if result.diagnostics:
-            print_text(console, result.diagnostics, 1)
+            def shown(path: str, root: str | None = result.root) -> bool:
+                """Lines only of files inside the suite's root, or of --project."""
+                return root is None or inside(path, root) or (project is not None and inside(path, project))
+
+            print_text(console, result.diagnostics, 1, show_source=shown)
         for c in result.cases:
             total += 1
             if c.passed and not verbose:
@@ -452,8 +612,8 @@ def _print_test_text(results: list[FileResult], verbose: bool) -> None:
             failed += not c.passed
             mark = Text("PASS ", style="bold green") if c.passed else Text("FAIL ", style="bold red")
             line = c.case.span.line if c.case.span else 0
-            mark.append(f"{c.path}:{line} {c.case.name}: expected {c.case.expect.value}, got "
-                        f"{c.decision.action.value}")
+            mark.append(printable(f"{c.path}:{line} {c.case.name}: expected {c.case.expect.value}, got "
+                                  f"{c.decision.action.value}"))
             if not c.engines_agree:
                 mark.append(f" (engines disagree: bundle decided {c.bundle_decision})")
             if not c.message_ok:
@@ -461,8 +621,7 @@ def _print_test_text(results: list[FileResult], verbose: bool) -> None:
             if not c.passed:
                 mark.append(f"\n     {json.dumps(c.case.call, sort_keys=True)}", style="dim")
                 if c.decision.rule:
-                    r = c.decision.rule
-                    mark.append(f"\n     decided by policy `{r.policy}` rule {r.index + 1}", style="dim")
+                    mark.append(f"\n     decided by {_rule_text(c.decision.rule)}", style="dim")
             console.print(mark, highlight=False)
     style = "bold red" if failed else "bold green"
     console.print(Text(f"{total - failed} passed, {failed} failed", style=style), highlight=False)

@@ -8,17 +8,27 @@ against that policy, resolved from the suite's directory; ``~/`` expands to
 the home directory). A case passes when the decision's action equals
 ``expect`` and, if given, the message matches the ``expect_message`` glob
 (``*`` does not cross ``/``, as the engine's test runner reads it).
+
+Suites are untrusted input (a pull request can add one), so with a ``root``
+a suite's ``policy:`` is read only when its real path (symlinks resolved)
+lies inside that directory; any other is refused with PC021 on the
+``policy:`` line, before the file is opened, and the message is the same
+whether or not it exists. ``policyc test`` always confines: to ``--root``,
+else to :func:`suite_root`.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from policyc.checks import check
 from policyc.codegen.bundle import compile_policy_set
 from policyc.diagnostics.model import Diagnostic
 from policyc.evaluate import Decision, ToolCall, decide
 from policyc.frontends.rampart import LoadedFile, TestCase, load_file
+from policyc.frontends.yaml_source import YMap
 from policyc.ir import Span, Tier
 from policyc.loader import assemble
 from policyc.patterns import match_path_glob
@@ -71,24 +81,53 @@ class CaseResult:
 
 @dataclass
 class FileResult:
-    """The cases of one file, or the diagnostics that stopped them."""
+    """The cases of one file, or the diagnostics that stopped them.
+    ``root`` is the directory its suite policy was confined to (``None``:
+    not confined)."""
 
     path: str
     policy_path: str
     cases: list[CaseResult] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    root: str | None = None
 
 
-def run_file(path: str, *, project: str | None = None) -> FileResult:
+def suite_root(path: str) -> str:
+    """The default root of the suite file ``path``: the top of the
+    repository checkout holding it (the nearest ancestor directory with a
+    ``.git`` entry, as a clone, worktree or submodule has), else the suite's
+    own directory. Absolute; symlinks in it are not resolved."""
+    start = os.path.dirname(os.path.abspath(path))
+    directory = start
+    while True:
+        if os.path.lexists(os.path.join(directory, ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return start
+        directory = parent
+
+
+def inside(path: str, root: str) -> bool:
+    """Whether the real path of ``path`` lies in the real path of ``root``."""
+    real, base = os.path.realpath(path), os.path.realpath(root)
+    return os.path.commonpath([real, base]) == base
+
+
+def run_file(path: str, *, project: str | None = None, root: str | None = None) -> FileResult:
     """Load ``path`` (and its suite policy) and decide every case.
 
-    Raises ``OSError`` when a file cannot be read.
+    ``root``: the directory a suite's ``policy:`` must resolve inside (see
+    the module docstring); ``None`` reads it wherever it is, for callers
+    that trust the suite. Raises ``OSError`` when a file cannot be read.
     """
     loaded = load_file(path)
+    if loaded.suite_policy is not None and root is not None and not inside(loaded.suite_policy, root):
+        return FileResult(path, path, diagnostics=_refuse_suite_policy(loaded, root), root=root)
     if not loaded.ok:
-        return FileResult(path, path, diagnostics=list(loaded.diagnostics))
+        return FileResult(path, path, diagnostics=list(loaded.diagnostics), root=root)
     policy_file = loaded if loaded.suite_policy is None else load_file(loaded.suite_policy)
-    result = FileResult(path, policy_file.path)
+    result = FileResult(path, policy_file.path, root=root)
     result.diagnostics.extend(loaded.diagnostics)
     if policy_file is not loaded:
         result.diagnostics.extend(policy_file.diagnostics)
@@ -111,3 +150,18 @@ def run_file(path: str, *, project: str | None = None) -> FileResult:
         result.cases.append(CaseResult(path, case, decide(policy_set, call),
                                        bundle.decide(case.call).to_json()))
     return result
+
+
+def _refuse_suite_policy(loaded: LoadedFile, root: str) -> list[Diagnostic]:
+    """The suite's diagnostics with PC021 on its ``policy:`` line for a
+    policy outside ``root`` (replacing the front end's "not found", so the
+    answer does not tell whether the file exists)."""
+    node = loaded.root.get("policy") if isinstance(loaded.root, YMap) else None
+    span = node.span if node is not None else None
+    kept = [d for d in loaded.diagnostics if not (d.code == "PC021" and span is not None and d.span == span)]
+    refusal = check("PC021").at(
+        span, f"suite policy {getattr(node, 'value', loaded.suite_policy)!r} resolves outside "
+              f"{os.path.realpath(root)}; refusing to read it",
+        help="a suite may name only a policy inside its repository (or its own directory when it is "
+             "in none); pass --root DIR to allow a wider tree", label="outside the root")
+    return sorted(kept + [refusal], key=Diagnostic.sort_key)
