@@ -185,6 +185,18 @@ def test_duplicate_key_in_flow_mapping_and_equal_values(parse):
     assert "line 1" in d.message
 
 
+def test_duplicate_key_by_text_as_the_engine_compares(parse):
+    # yaml.v3 compares keys by their text: `1` and `"1"` are one key to the
+    # engine (it refuses the file), `true` and `'true'` too.
+    for src in ('m:\n  1: a\n  "1": b\n', "m:\n  true: a\n  'true': b\n"):
+        d = diag(parse, src)
+        assert (d.code, d.span.line, d.span.column) == ("PC002", 3, 3)
+        assert "compares keys by their text" in d.help
+    # different text and different value: two keys (parameters "1" and "01")
+    root = parse('1: a\n"01": b\n')
+    assert [k.engine_key for k, _ in root.items] == ["1", "01"]
+
+
 # --------------------------------------------------------------------------
 # error classes
 

@@ -56,6 +56,7 @@ _CHECKS = [
     Check("PC023", "unsupported-dialect", W, "The file is in a policy dialect policyc does not read yet."),
     Check("PC024", "unused-suppression", W, "A `# policyc: ignore[...]` comment silences nothing or is malformed."),
     Check("PC025", "empty-file", E, "The file holds no policy: it is empty, only comments, `---` or `null`."),
+    Check("PC026", "non-string-key", W, "A mapping key YAML reads as a number, boolean, date or null; the engine uses its text."),
     Check("PC201", "project-webhook", E, "A project-tier policy uses `action: webhook`, which the engine refuses."),
     Check("PC202", "project-allow-cannot-grant", W, "An allow rule in the project tier, which only restricts."),
     Check("PC203", "project-default-cannot-loosen", W, "A project default_action less restrictive than the global one."),

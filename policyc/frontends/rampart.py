@@ -135,6 +135,7 @@ def lower(root: YNode | None, path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedF
             root.span, f"this is {dialect}, not a Rampart policy; policyc does not read that dialect yet, "
             "so the file was not checked", help="pass only Rampart policy and suite files for now"))
         return out
+    out.diagnostics.extend(_key_diagnostics(root))
     out.diagnostics.extend(_schema_diagnostics(root))
     lowering = _Lowering(path, tier, out.diagnostics)
     out.default = lowering.default_action(root)
@@ -177,11 +178,115 @@ def _other_dialect(root: YMap) -> str | None:
     return None
 
 
+# ------------------------------------------------------------------- keys
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How the engine decodes a mapping, for its keys: ``struct`` (a Go
+    struct; ``fields`` gives a field's value shape, applied to each item of a
+    list value), ``map`` (``map[string]string`` / ``map[string]any``, values
+    ``free``) or ``free`` (an ``any`` value: keys keep their YAML type)."""
+
+    kind: str
+    context: str
+    fields: tuple[tuple[str, _Shape], ...] = ()
+
+    def field(self, key: YScalar) -> _Shape:
+        if self.kind == "map":
+            return _FREE
+        name = key.engine_key if key.is_string else None
+        return next((shape for f, shape in self.fields if f == name), _FREE)
+
+
+_FREE = _Shape("free", "a free-form value")
+_WHEN = _Shape("struct", "a condition", (
+    ("agent_depth", _Shape("struct", "agent_depth")),
+    ("call_count", _Shape("struct", "call_count")),
+    ("tool_param_matches", _Shape("map", "tool_param_matches")),
+))
+_RULE = _Shape("struct", "a rule", (
+    ("when", _WHEN), ("webhook", _Shape("struct", "a webhook")), ("ask", _Shape("struct", "ask")),
+))
+_POLICY = _Shape("struct", "a policy", (("match", _Shape("struct", "match")), ("rules", _RULE)))
+_TEST = _Shape("struct", "a test case", (("params", _Shape("map", "a test case's params")),))
+_ROOT = _Shape("struct", "the policy file", (
+    ("policies", _POLICY), ("tests", _TEST), ("notify", _Shape("struct", "notify")),
+))
+
+
+def _key_diagnostics(root: YMap) -> list[Diagnostic]:
+    """Diagnostics for keys that are not strings, at each key, read the way
+    the engine (yaml.v3) decodes the mapping (see docs/semantics.md, "Keys
+    that are not strings"):
+
+    * a null key (``null``, ``~``, empty) in a struct or a string-keyed map:
+      PC008 (the engine skips the entry; under ``tool_param_matches`` that
+      can leave the condition empty, matching every call);
+    * any other non-string key of a struct: PC007 from the schema (its text
+      names no field: the engine refuses the file);
+    * a non-string key of ``tool_param_matches`` or a test case's ``params``:
+      PC026 (the engine reads its source text: ``1:`` is parameter ``"1"``,
+      ``0x10:`` parameter ``"0x10"``), and of any free-form value: PC026.
+    """
+    out: list[Diagnostic] = []
+    seen: set[tuple[str, Span]] = set()
+    stack: list[tuple[YNode, _Shape]] = [(root, _ROOT)]
+    while stack:
+        node, shape = stack.pop()
+        if isinstance(node, YSeq):
+            stack.extend((item, shape) for item in reversed(node.items))
+            continue
+        if not isinstance(node, YMap):
+            continue
+        for key, value in reversed(node.items):
+            stack.append((value, shape.field(key)))
+        for key, _ in node.items:
+            diag = _key_diagnostic(key, shape)
+            if diag is not None and (diag.code, key.span) not in seen:  # aliases repeat nodes
+                seen.add((diag.code, key.span))
+                out.append(diag)
+    return out
+
+
+def _key_diagnostic(key: YScalar, shape: _Shape) -> Diagnostic | None:
+    if key.is_string:
+        return None
+    kind = key.engine_kind
+    if key.engine_key is None and shape.kind != "free":
+        shown = f"null key `{key.text}`" if key.text else "empty (null) key"
+        effect = "the engine skips the entry without reading its value"
+        if shape.context == "tool_param_matches":
+            effect = ("the engine drops this parameter pattern, and when no other entry remains "
+                      "the condition has no tool_param_matches: the rule matches every call")
+        return check("PC008").at(
+            key.span, f"{shown} in {shape.context}: {effect}",
+            help=f"yaml.v3 cannot store a null key in a string, so the engine loads the file without "
+                 f"this entry; write the name you meant, quoted (`\"{key.text}\":`) if it really is "
+                 "that text, or remove the entry",
+            label="null key")
+    if shape.kind == "struct":
+        return None  # an unknown field to the engine: PC007 from the schema
+    if shape.kind == "map":
+        what = "parameter" if shape.context == "tool_param_matches" else "test call parameter"
+        message = (f"key `{key.text}` in {shape.context} is {kind} to YAML, but the engine reads "
+                   f"the key as written: the {what} \"{key.text}\"")
+    else:
+        message = (f"key `{key.text}` inside {shape.context} is {kind} to YAML, not a string; "
+                   "the engine keeps it as such a key")
+    return check("PC026").at(
+        key.span, message, label=f"{kind.split()[-1]} key",
+        help=f'yaml.v3 decodes a key into a string as its source text, never its value '
+             f'(`0x10:` is "0x10", not "16"); quote the key to say so: `"{key.text}":`')
+
+
 # ---------------------------------------------------------------- schema
 
 
 def _schema_diagnostics(root: YMap) -> list[Diagnostic]:
-    plain = yaml_source.to_plain(root)
+    # Keys as the engine reads them: `1:` is the text "1"; null keys (which
+    # the engine skips) are left out, _key_diagnostics reports them.
+    plain = yaml_source.to_plain(root, engine_keys=True)
     found: list[Diagnostic] = []
     for err in _validator().iter_errors(plain):
         found.extend(_schema_error(root, err))
@@ -197,7 +302,8 @@ def _schema_error(root: YMap, err: jsonschema.ValidationError) -> list[Diagnosti
         subject = f"`{where[-1]}` in {_context_name(where[:-1])}"
     if err.validator == "additionalProperties" and isinstance(node, YMap):
         known = sorted(err.schema.get("properties", {}))
-        return [_unknown_key(node, key, known, context) for key in node.keys() if key not in known]
+        return [_unknown_key(key, known, context) for key, _ in node.items
+                if key.engine_key is not None and key.engine_key not in known]
     if err.validator in ("type", "oneOf"):
         expected = _expected_type(err)
         return [check("PC008").at(node.span, f"{subject}: expected {expected}, found {_kind(err.instance)}")]
@@ -207,12 +313,15 @@ def _schema_error(root: YMap, err: jsonschema.ValidationError) -> list[Diagnosti
     return [check("PC008").at(node.span, f"{subject}: {err.message}")]
 
 
-def _unknown_key(mapping: YMap, key: str, known: list[str], context: str) -> Diagnostic:
-    span = yaml_source.key_span(mapping, key) or mapping.span
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+def _unknown_key(key: YScalar, known: list[str], context: str) -> Diagnostic:
+    name = key.engine_key or ""  # the text the engine compares with the field names
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"did you mean `{close[0]}`?" if close else f"known keys here: {', '.join(known)}"
+    if not key.is_string:
+        hint = (f"YAML reads `{name}` as {key.engine_kind}; the engine "
+                f"compares the key's text with the field names and finds none ({hint})")
     return check("PC007").at(
-        span, f"unknown key `{key}` in {context}; the engine refuses the file",
+        key.span, f"unknown key `{name}` in {context}; the engine refuses the file",
         help=hint, label="unknown key", suggestion=close[0] if close else None)
 
 
@@ -452,9 +561,11 @@ class _Lowering:
             return ()
         out = []
         for key, value in node.items:
+            # The engine's map[string]string key: the source text (`1:` is
+            # parameter "1"); a null key is dropped (PC008, the file is refused).
             found = self.globs(value, PatternLanguage.COMMAND_GLOB)
-            if found and isinstance(key.value, str):
-                out.append(FieldPredicate(Field.PARAM, tuple(found), param=key.value, span=key.span))
+            if found and key.engine_key is not None:
+                out.append(FieldPredicate(Field.PARAM, tuple(found), param=key.engine_key, span=key.span))
         return tuple(out)
 
     def depth(self, node: YNode | None) -> DepthRange | None:
@@ -548,7 +659,7 @@ class _Lowering:
         return tuple(out)
 
     def test_case(self, node: YMap, index: int) -> TestCase | None:
-        plain = yaml_source.to_plain(node)
+        plain = yaml_source.to_plain(node, engine_keys=True)  # params keys: their text
         name = plain.get("name") or f"test #{index + 1}"
         expect = plain.get("expect")
         if not isinstance(plain.get("tool"), str) or not isinstance(expect, str):

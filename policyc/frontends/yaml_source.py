@@ -19,7 +19,10 @@ Whatever the input, the only exception the parsing functions raise (besides
 ========  =================  ==================================================
 PC001     yaml-syntax        malformed YAML, several documents, tags, merge
                              keys, non-scalar keys, control characters
-PC002     duplicate-key      a mapping repeats a key (span: second occurrence)
+PC002     duplicate-key      a mapping repeats a key: the same text (``1`` and
+                             ``"1"``, one key to the engine) or the same
+                             resolved value (``1`` and ``0x1``); span: the
+                             second occurrence
 PC003     alias-expansion    aliases expand to more than ``MAX_ALIAS_NODES``
                              nodes, or an alias refers to its own ancestor
 PC004     file-too-large     more than ``MAX_BYTES`` bytes
@@ -43,11 +46,20 @@ ints, ...) except booleans, which follow YAML 1.2 as the Go engine's yaml.v3
 reads them into string fields: only ``true``/``false`` (any case) are
 booleans, so ``name: off`` or ``expect: yes`` stay strings.
 ``YScalar.text`` keeps the source text.
+
+Keys are not always strings (``1:``, ``true:``, ``null:``). ``YMap.get`` and
+``keys()`` use the resolved values; :attr:`YScalar.engine_tag` is what the
+engine's yaml.v3 resolves a scalar to (its own YAML 1.2-like rules: ``0o17``
+is an int, ``1:20`` a string), :attr:`YScalar.engine_key` the key as the
+engine reads it into its structs and string-keyed maps (the source text, or
+``None`` for a null key, which the engine skips), and
+``to_plain(node, engine_keys=True)`` the document as the engine decodes it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import os
 import re
 from collections.abc import Sequence
@@ -111,6 +123,76 @@ _Yaml12BoolResolver.add_implicit_resolver(
 _RESOLVER = _Yaml12BoolResolver()
 _CONSTRUCTOR = SafeConstructor()
 
+# yaml.v3's resolution of a plain scalar (its resolve.go, as Rampart's engine
+# reads keys): YAML 1.2-ish, unlike PyYAML's 1.1 rules (``0o17``, ``1e3`` and
+# ``08`` are numbers to it, ``1:20`` and ``2023-02-30`` are strings).
+_GO_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_GO_BOOLS = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
+_GO_FLOAT_WORDS = frozenset(f"{sign}{dot}" for sign in ("", "+", "-")
+                            for dot in (".inf", ".Inf", ".INF")) | {".nan", ".NaN", ".NAN"}
+_GO_INT = re.compile(r"[-+]?(?:0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)\Z")
+_GO_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_GO_TIMESTAMP = re.compile(
+    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"
+    r"(?:(?:[Tt]([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.[0-9]+)?(?:Z|[-+][0-9]{2}:[0-9]{2}))"
+    r"|(?: ([0-9]{1,2}):([0-9]{1,2}):([0-9]{1,2})(?:\.[0-9]+)?))?\Z")
+
+
+def _go_plain_tag(text: str) -> str:
+    """The tag yaml.v3 resolves an untagged plain scalar to."""
+    if text in _GO_NULLS:
+        return _NULL
+    if text in _GO_BOOLS:
+        return _BOOL
+    if text in _GO_FLOAT_WORDS:
+        return _FLOAT
+    if text[0] == ".":
+        return _FLOAT if _GO_FLOAT.match(text) and _finite(text) else _STR
+    if text[0] not in "+-0123456789":
+        return _STR
+    if _go_timestamp(text):
+        return _TIMESTAMP
+    plain = text.replace("_", "")
+    if _GO_INT.match(plain) and _go_int_fits(plain):
+        return _INT
+    if _GO_FLOAT.match(plain) and _finite(plain):
+        return _FLOAT  # also a decimal int too large for uint64
+    return _STR
+
+
+def _finite(text: str) -> bool:
+    return abs(float(text)) != float("inf")  # Go's ParseFloat fails on overflow
+
+
+def _go_int_fits(text: str) -> bool:
+    """Whether Go's ParseInt (int64) or ParseUint (uint64, unsigned) reads
+    ``text``, a match of ``_GO_INT``, with base 0."""
+    digits = text.lstrip("+-")
+    prefix = digits[:2].lower()
+    try:
+        if prefix in ("0x", "0o", "0b"):
+            value = int(digits[2:], {"x": 16, "o": 8, "b": 2}[prefix[1]])
+        else:
+            value = int(digits, 8 if len(digits) > 1 and digits[0] == "0" else 10)  # 017 is octal
+    except ValueError:  # Python's limit on decimal digits: far beyond 64 bits
+        return False
+    if text[0] == "-":
+        value = -value
+    return -(1 << 63) <= value < (1 << 63) or (text[0] not in "+-" and value < (1 << 64))
+
+
+def _go_timestamp(text: str) -> bool:
+    m = _GO_TIMESTAMP.match(text)
+    if m is None:
+        return False
+    year, month, day = (int(g) for g in m.groups()[:3])
+    clock = [int(g) for g in m.groups()[3:] if g is not None]
+    try:
+        dt.date(year or 2000, month, day)  # Go has a year 0 (a leap year), Python none
+    except ValueError:
+        return False
+    return not clock or (clock[0] < 24 and clock[1] < 60 and clock[2] < 60)
+
 
 # --------------------------------------------------------------------------
 # Nodes
@@ -130,6 +212,33 @@ class YScalar:
     tag: str
     style: str | None = None
     text: str = ""
+    engine_tag: str = ""
+    """The tag the engine's yaml.v3 resolves the scalar to (YAML 1.2-ish for
+    plain scalars: ``0o17`` is an int to it, ``1:20`` a string); ``tag`` when
+    empty."""
+
+    @property
+    def is_string(self) -> bool:
+        """Whether the engine's YAML reads the scalar as a string (its
+        :attr:`engine_tag` is ``!!str``; a timestamp is not one)."""
+        return (self.engine_tag or self.tag) == _STR
+
+    @property
+    def engine_kind(self) -> str:
+        """:attr:`engine_tag` for messages: ``"an integer"``, ``"a float"``,
+        ``"a boolean"``, ``"a timestamp"``, ``"null"`` or ``"a string"``."""
+        return _KINDS.get(self.engine_tag or self.tag, "a string")
+
+    @property
+    def engine_key(self) -> str | None:
+        """The scalar as the Go engine (yaml.v3) reads it as the key of a
+        struct field or of a string-keyed map (``map[string]string``,
+        ``map[string]any``): its source text, whatever YAML resolves it to
+        (``1``, ``01``, ``0x10``, ``1.50``, ``True``, ``2024-01-02`` stay
+        those strings; no canonical form), or ``None`` for a null (``null``,
+        ``Null``, ``NULL``, ``~`` or an empty key), which yaml.v3 cannot
+        store in a string: it skips the entry without reading its value."""
+        return None if (self.engine_tag or self.tag) == _NULL else self.text
 
     @property
     def value_offset(self) -> int:
@@ -183,6 +292,15 @@ class YMap:
         """The keys' resolved values, in source order."""
         return tuple(k.value for k, _ in self.items)
 
+    def engine_entry(self, name: str) -> tuple[YScalar, YNode] | None:
+        """The ``(key, value)`` pair whose key the engine reads as ``name``
+        (:attr:`YScalar.engine_key`: ``engine_entry("1")`` finds ``1:`` and
+        ``"1":``), or ``None``."""
+        for k, v in self.items:
+            if k.engine_key == name:
+                return k, v
+        return None
+
     def __contains__(self, key: Any) -> bool:
         return self.key_node(key) is not None
 
@@ -196,6 +314,10 @@ YNode = Union[YScalar, YSeq, YMap]
 def _key_identity(value: Any) -> tuple[bool, Any]:
     # ``True == 1`` in Python, but ``true:`` and ``1:`` are different keys.
     return (isinstance(value, bool), value)
+
+
+_KINDS = {_INT: "an integer", _FLOAT: "a float", _BOOL: "a boolean", _NULL: "null",
+          _TIMESTAMP: "a timestamp", _STR: "a string"}
 
 
 # --------------------------------------------------------------------------
@@ -394,7 +516,7 @@ def _span(path: str, start: Any, end: Any) -> Span:
 
 
 class _Frame:
-    __slots__ = ("is_map", "start", "anchor", "items", "key", "size", "seen", "flow")
+    __slots__ = ("is_map", "start", "anchor", "items", "key", "size", "seen", "seen_text", "flow")
 
     def __init__(self, is_map: bool, start: Any, anchor: str | None, flow: bool):
         self.is_map = is_map
@@ -404,6 +526,7 @@ class _Frame:
         self.key: YNode | None = None   # a key waiting for its value
         self.size = 1                   # nodes in the expanded subtree
         self.seen: dict = {}            # key identity -> first key scalar
+        self.seen_text: dict = {}       # key text -> first key scalar
         self.flow = flow
 
 
@@ -509,7 +632,10 @@ class _Composer:
                 shown = "!!" + tag[len(_YAML):]
                 raise _syntax(self.path, 0, 0, f"cannot read {text!r} as {shown}: {exc}",
                               label="bad scalar", span=span) from None
-        result = YScalar(value, span, tag, style, text)
+        engine_tag = tag
+        if event.tag in (None, "!"):  # yaml.v3 reads `! x` as it reads `x`
+            engine_tag = _go_plain_tag(text) if style is None else _STR
+        result = YScalar(value, span, tag, style, text, engine_tag)
         self.define(event.anchor, span)
         self.finish(event.anchor, result, 1)
 
@@ -572,6 +698,31 @@ class _Composer:
             self.anchors[anchor] = (node, size)
         self.attach(node, size)
 
+    def check_duplicate(self, frame: _Frame, node: YScalar) -> None:
+        """PC002 when ``node`` repeats a key of ``frame``: the same text (what
+        the engine's yaml.v3 compares: ``1`` and ``"1"`` are one key to it,
+        and it refuses the file) or the same resolved value (``1`` and
+        ``0x1``: one key to a loader that resolves keys, and to the engine
+        inside free-form values)."""
+        ident = _key_identity(node.value)
+        first = frame.seen_text.get(node.text) or frame.seen.get(ident)
+        if first is not None:
+            how = "YAML loaders silently keep only the last value"
+            if first.text == node.text and first.engine_kind != node.engine_kind:
+                how = (f"the engine compares keys by their text, so {first.engine_kind} "
+                       f"{first.text!r} and {node.engine_kind} {node.text!r} are the same key and "
+                       "it refuses the file")
+            elif first.text != node.text:
+                how = (f"{first.text!r} and {node.text!r} resolve to the same value; loaders that "
+                       "resolve keys keep only the last one")
+            raise DiagnosticError(check("PC002").at(
+                node.span,
+                f"duplicate key {node.text!r}: first defined on line {first.span.line}",
+                help=f"{how}; remove or merge one of them",
+                label="duplicate key", first_line=first.span.line))
+        frame.seen[ident] = node
+        frame.seen_text[node.text] = node
+
     def attach(self, node: YNode, size: int) -> None:
         if not self.stack:
             self.root = node
@@ -587,16 +738,7 @@ class _Composer:
                 raise _syntax(self.path, 0, 0,
                               f"mapping keys must be scalars, not a {kind}",
                               label="complex key", span=node.span)
-            ident = _key_identity(node.value)
-            first = frame.seen.get(ident)
-            if first is not None:
-                raise DiagnosticError(check("PC002").at(
-                    node.span,
-                    f"duplicate key {node.text!r}: first defined on line {first.span.line}",
-                    help="YAML loaders silently keep only the last value; "
-                         "remove or merge one of them",
-                    label="duplicate key", first_line=first.span.line))
-            frame.seen[ident] = node
+            self.check_duplicate(frame, node)
             frame.key = node
             return
         frame.items.append((frame.key, node))
@@ -607,16 +749,24 @@ class _Composer:
 # Queries
 
 
-def to_plain(node: YNode | None) -> Any:
+def to_plain(node: YNode | None, *, engine_keys: bool = False) -> Any:
     """The plain Python value of ``node``: ``dict`` (keys are the keys'
     resolved values, in source order), ``list``, or a scalar value; ``None``
-    for ``None``. Aliased nodes are expanded (bounded by composition)."""
+    for ``None``. Aliased nodes are expanded (bounded by composition).
+
+    With ``engine_keys``, every mapping's keys are read as the engine reads
+    the keys of its structs and string-keyed maps (:attr:`YScalar.engine_key`:
+    the source text, ``{"1": ...}`` for ``1:``) and null keys are left out,
+    as the engine skips them; the caller reports those."""
     if node is None:
         return None
     if isinstance(node, YScalar):
         return node.value
     if isinstance(node, YSeq):
-        return [to_plain(item) for item in node.items]
+        return [to_plain(item, engine_keys=engine_keys) for item in node.items]
+    if engine_keys:
+        return {k.engine_key: to_plain(v, engine_keys=True)
+                for k, v in node.items if k.engine_key is not None}
     return {k.value: to_plain(v) for k, v in node.items}
 
 
@@ -634,6 +784,9 @@ def node_at(root: YNode, json_path: Sequence[str | int]) -> YNode:
         nxt: YNode | None = None
         if isinstance(node, YMap):
             nxt = node.get(step)
+            if nxt is None and isinstance(step, str):  # a path of to_plain(engine_keys=True)
+                entry = node.engine_entry(step)
+                nxt = entry[1] if entry is not None else None
         elif isinstance(node, YSeq) and isinstance(step, int) and not isinstance(step, bool):
             if -len(node.items) <= step < len(node.items):
                 nxt = node.items[step]
@@ -647,4 +800,7 @@ def key_span(mapping: YMap, key: Any) -> Span | None:
     """The span of ``key`` itself (not its value) in ``mapping``, or ``None``
     when the mapping has no such key."""
     k = mapping.key_node(key)
+    if k is None and isinstance(key, str):  # a key of to_plain(engine_keys=True)
+        entry = mapping.engine_entry(key)
+        k = entry[0] if entry is not None else None
     return k.span if k is not None else None
