@@ -364,45 +364,82 @@ def compile_(paths, output, project):
 @click.option("--project", type=click.Path(), help="A project-tier policy (policy files only).")
 @_guarded
 def eval_(sources, engine, project):
-    """Decide tool calls read as JSON lines on stdin; one decision per line.
+    """Decide tool calls read as JSON lines on stdin; one output line per input line.
 
     SOURCES is one bundle file (*.json) or policy files/directories (compiled
-    in memory). A call is {"tool", "params", "input"?, "agent"?, "session"?,
-    "agent_depth"?, "workdir"?, "response"?}. A malformed line gets
-    {"error": ...} on its line and the stream goes on.
+    in memory). --project adds a project-tier policy to policy files; a bundle
+    already includes its project tier, so --project with a bundle is a usage
+    error (compile with --project instead). A call is {"tool", "params",
+    "input"?, "agent"?, "session"?, "agent_depth"?, "workdir"?, "response"?}.
+
+    Output line N answers input line N: the decision JSON plus "line": N, or,
+    when the line is not a call that can be decided, {"action": "deny",
+    "error": "line N: REASON", "line": N}; the stream goes on either way. Such
+    error lines are: a blank line; a line over 1 MiB (1048576 bytes, without
+    its newline) or nesting arrays/objects deeper than 64 levels (both checked
+    before parsing); invalid UTF-8; invalid JSON; a call of the wrong shape.
+    Exit 0 once every line is answered, 1 or 2 when SOURCES cannot be used.
     """
+    from policyc.runtime.jsonparse import MAX_CALL_BYTES, MAX_CALL_DEPTH, parse_json
+
     decide_json = _decider(list(sources), engine, project)
-    for line in sys.stdin:
-        if not line.strip():
-            continue
+    stdin = sys.stdin.buffer  # bytes: invalid UTF-8 is one line's error, not the stream's
+    number = 0
+    while True:
+        line = stdin.readline(MAX_CALL_BYTES + 1)
+        if not line:
+            break
+        number += 1
+        oversized = len(line) > MAX_CALL_BYTES and not line.endswith(b"\n")
+        rest = line
+        while oversized and rest and not rest.endswith(b"\n"):  # drop the rest unparsed, in pieces
+            rest = stdin.readline(1 << 16)
+        line = line.removesuffix(b"\n")
         try:
-            call = json.loads(line)
-            out = decide_json(call)
-        except (ValueError, TypeError) as exc:
-            out = {"error": str(exc)}
+            if oversized:
+                raise ValueError(f"line is over {MAX_CALL_BYTES} bytes")
+            if not line.strip():
+                raise ValueError("blank line (expected a JSON tool call)")
+            out = {**decide_json(parse_json(line, max_depth=MAX_CALL_DEPTH)), "line": number}
+        except ValueError as exc:
+            out = {"action": "deny", "error": f"line {number}: {exc}", "line": number}
+        except RecursionError:
+            out = {"action": "deny", "error": f"line {number}: the call nests too deeply to decide", "line": number}
+        except Exception as exc:  # noqa: BLE001 - one bad line must not end the stream
+            out = {"action": "deny", "error": f"line {number}: internal error: {type(exc).__name__}: {exc}",
+                   "line": number}
         click.echo(json.dumps(out, sort_keys=True))
 
 
 def _decider(sources: list[str], engine: str, project: str | None):
+    """A function from a decoded JSON call to its decision JSON, raising
+    ``ValueError`` for a value that is not a call (both engines read calls
+    with ``ToolCall.from_mapping``). Exits on a bundle that cannot be loaded
+    (2) or policy load errors (1); ``UsageError`` for ``--engine reference``
+    or ``--project`` with a bundle."""
     from policyc.evaluate import ToolCall, decide
     from policyc.runtime import BundleError, load_bundle
 
     if len(sources) == 1 and sources[0].endswith(".json"):
         if engine == "reference":
             raise click.UsageError("--engine reference needs policy files, not a bundle")
+        if project is not None:
+            raise click.UsageError("--project cannot be used with a bundle: a bundle already includes its "
+                                   "project tier; compile with `policyc compile POLICIES --project P -o BUNDLE` "
+                                   "instead")
         try:
             bundle = load_bundle(sources[0])
         except BundleError as exc:
             _err(f"error: {exc}")
             sys.exit(EXIT_ERROR)
-        return lambda call: bundle.decide(call).to_json()
+        return lambda call: bundle.decide(ToolCall.from_mapping(call)).to_json()
     loaded = _load_clean(sources, project)
     if engine == "reference":
         return lambda call: decide(loaded.policy_set, ToolCall.from_mapping(call)).to_json()
     from policyc.codegen.bundle import compile_policy_set
 
     bundle = load_bundle(compile_policy_set(loaded.policy_set, _sources(loaded)))
-    return lambda call: bundle.decide(call).to_json()
+    return lambda call: bundle.decide(ToolCall.from_mapping(call)).to_json()
 
 
 class _SplitAtDoubleDash(click.Command):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 
 import datetime as _dt
+import hashlib
 import json
 import os
 import subprocess
@@ -259,6 +260,177 @@ def test_fail_closed_decides_with_a_good_bundle_and_denies_bad_calls(tmp_path):
     assert decide_fn(call).to_json()["action"] == STANDARD_BUNDLE.decide(call).action
     bad = decide_fn({"tool": 3})
     assert bad.action == "deny" and "invalid tool call" in bad.message
+
+
+# ------------------------------------------------- fail-closed promises
+
+SMALL_POLICY = """\
+version: "1"
+default_action: deny
+policies:
+  - name: temporary
+    rules:
+      - action: allow
+        when: {command_matches: ["npm publish*"]}
+        expires_at: "2026-01-15T12:00:00Z"
+        message: until noon
+      - action: ask
+        when: {agent_depth: {gte: 2}}
+        message: deep
+      - action: ask
+        when: {call_count: {gte: 2, window: 1m}}
+        message: busy
+      - action: watch
+        when: {tool_param_matches: {prompt: "*ignore*"}}
+        message: prompt
+"""
+
+
+def _small_bytes(tmp_path) -> bytes:
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL_POLICY)
+    policy_set, sources, _ = _load_set(str(path))
+    return _compile(policy_set, sources)
+
+
+def _with_payload(data: bytes, edit) -> bytes:
+    """``data`` with ``edit(payload)`` applied, in canonical form, digest recomputed."""
+    doc = json.loads(data)
+    edit(doc["payload"])
+    raw = json.dumps(doc["payload"], sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    doc["manifest"]["digest"] = "sha256:" + hashlib.sha256(raw).hexdigest()
+    return json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def test_a_deeply_nested_bundle_is_a_bundle_error_and_fails_closed(tmp_path):
+    path = tmp_path / "deep.json"
+    path.write_bytes(b'{"format":' + b"[" * 100_000 + b"]" * 100_000 + b"}")
+    with pytest.raises(BundleError, match="nests 100001 levels deep, over the limit of 32"):
+        load_bundle(path)
+    decision = fail_closed(path)({"tool": "exec", "params": {"command": "ls"}})
+    assert decision.action == "deny" and "unavailable" in decision.message
+    inside = STANDARD_BYTES.replace(b'"policies":[', b'"x":' + b"[" * 40 + b"]" * 40 + b',"policies":[', 1)
+    with pytest.raises(BundleError, match="over the limit"):
+        load_bundle(inside)
+
+
+@pytest.mark.parametrize("source", [3, None, [b"x"], "/tmp/nul\0.json", "/"])
+def test_load_bundle_raises_only_bundle_error_for_any_source(source):
+    with pytest.raises(BundleError, match="cannot read"):
+        load_bundle(source)
+    assert fail_closed(source)({"tool": "x"}).action == "deny"
+
+
+@pytest.mark.parametrize("number", [b"1.5", b"NaN", b"1e400", b"1" + b"0" * 5000])
+def test_numbers_that_are_not_integers_are_refused(number):
+    bad = STANDARD_BYTES.replace(b'"priority":', b'"priority":' + number + b',"q":', 1)
+    with pytest.raises(BundleError, match="not a JSON bundle"):
+        load_bundle(bad)
+
+
+def test_a_lone_surrogate_in_the_payload_is_refused_as_non_canonical():
+    bad = STANDARD_BYTES.replace(b'"message":"', b'"message":"\\ud800', 1)
+    at = bad.index(b',"payload":') + len(b',"payload":')
+    digest = "sha256:" + hashlib.sha256(bad[at:-1]).hexdigest()
+    bad = bad.replace(json.loads(STANDARD_BYTES)["manifest"]["digest"].encode(), digest.encode(), 1)
+    with pytest.raises(BundleError, match="canonical"):
+        load_bundle(bad)
+
+
+def _rule(payload, key, value):
+    payload["policies"][0]["rules"][0][key] = value
+
+
+def _condition(payload, key, value):
+    payload["policies"][0]["rules"][1]["condition"][key] = value
+
+
+@pytest.mark.parametrize("edit, message", [
+    (lambda p: _rule(p, "message", 3), "message must be str"),
+    (lambda p: _rule(p, "granting", 1), "granting must be bool"),
+    (lambda p: _rule(p, "expires_at", 20260115), "expires_at must be str or null"),
+    (lambda p: _rule(p, "expires_at", "noon"), "Invalid isoformat"),
+    (lambda p: _rule(p, "span", {"path": "x", "line": "1", "column": 1}), "span line must be int or null"),
+    (lambda p: _condition(p, "depth", {"low": "2", "high": None}), "depth low must be int or null"),
+    (lambda p: p["policies"][0]["rules"][2]["condition"]["call_count"].update(window_ns=10 ** 400),
+     "OverflowError"),
+    (lambda p: p["policies"][0]["rules"][2]["condition"]["call_count"].update(tool=["exec"]),
+     "call_count tool must be str or null"),
+    (lambda p: p["policies"][0]["rules"][3]["condition"]["any_param"][0].update(param=["prompt"]),
+     "any_param param must be str"),
+    (lambda p: p["policies"][0].update(priority=True), "priority must be int"),
+    (lambda p: p["policies"][0].update(enabled="yes"), "enabled must be bool"),
+    (lambda p: p["policies"][0]["scope"].update(tools="0"), "must be list"),
+    (lambda p: p["patterns"]["command"][0].update(expr=7), "expr must be str or null"),
+    (lambda p: p["patterns"].update(tool={}), "must be list"),
+    (lambda p: p.update(default=["deny"]), "unknown effect"),
+])
+def test_payload_values_of_the_wrong_type_are_refused_at_load(tmp_path, edit, message):
+    """A digest-valid bundle whose values the decision procedure would trip
+    over later is refused when loading, never at decision time."""
+    small = _small_bytes(tmp_path)
+    assert load_bundle(small)
+    with pytest.raises(BundleError, match=message):
+        load_bundle(_with_payload(small, edit))
+
+
+def test_a_naive_now_is_read_as_utc(tmp_path):
+    bundle = load_bundle(_small_bytes(tmp_path))
+    call = {"tool": "exec", "params": {"command": "npm publish"}}
+    before, noon = _dt.datetime(2026, 1, 15, 11, 59), _dt.datetime(2026, 1, 15, 12, 0)
+    assert bundle.evaluate(call, now=before).action == "allow"
+    assert bundle.evaluate(call, now=noon).action == "deny"  # expired: expires_at <= now
+    east = _dt.timezone(_dt.timedelta(hours=1, minutes=30))
+    assert bundle.evaluate(call, now=_dt.datetime(2026, 1, 15, 13, 29, tzinfo=east)).action == "allow"
+    for now in (before, noon):
+        aware = now.replace(tzinfo=_dt.timezone.utc)
+        assert bundle.decide(call, now=now) == bundle.decide(call, now=aware)
+        assert bundle.evaluate_response(call, "ok", now=now) == bundle.evaluate_response(call, "ok", now=aware)
+
+    class History:
+        def count(self, tool, window_seconds, now):
+            assert now.utcoffset() is not None
+            return 5
+
+    assert bundle.decide({"tool": "exec", "params": {}}, now=before, history=History()).message == "busy"
+    with pytest.raises(TypeError, match="datetime"):
+        bundle.evaluate(call, now="2026-01-15T12:00:00")
+
+
+class _Unreadable(dict):
+    def get(self, key, default=None):
+        raise RuntimeError("unreadable")
+
+
+UNREADABLE = [None, 3, "exec", [], {}, {"tool": 3}, {"tool": ""}, {"tool": "exec", "params": [1]},
+              {"tool": "exec", "input": "x"}, {"tool": "exec", "agent_depth": 1.5}, {"tool": "exec", "agent": 1},
+              {"tool": "exec", "response": b"x"}, _Unreadable(tool="exec")]
+
+
+@pytest.mark.parametrize("call", UNREADABLE, ids=repr)
+def test_a_call_that_cannot_be_read_decides_deny(call):
+    for decision in (STANDARD_BUNDLE.evaluate(call), STANDARD_BUNDLE.decide(call),
+                     STANDARD_BUNDLE.evaluate_response(call, "text")):
+        assert decision.action == "deny" and decision.message.startswith("invalid tool call ("), decision
+
+
+def test_deciding_never_raises(tmp_path):
+    bundle = load_bundle(_small_bytes(tmp_path))
+    deep: object = "ignore"
+    for _ in range(5000):
+        deep = [deep]
+    decision = bundle.decide({"tool": "mcp", "input": {"prompt": deep}})
+    assert decision.action == "deny" and "nests too deeply" in decision.message
+    decision = bundle.decide({"tool": "mcp", "input": {"prompt": 10 ** 400}})
+    assert decision.action == "deny" and "out of range" in decision.message
+    assert bundle.evaluate_response({"tool": "x"}, None).action == "deny"
+
+    class Broken:
+        def count(self, tool, window_seconds, now):
+            raise KeyError(tool)
+
+    decision = bundle.decide({"tool": "x"}, history=Broken())
+    assert decision.action == "deny" and "internal error" in decision.message
 
 
 def test_write_bundle_is_atomic_and_leaves_no_temp_file(tmp_path):

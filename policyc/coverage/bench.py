@@ -21,6 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
+from policyc.callfields import ToolCall
 from policyc.runtime import Bundle
 
 from .catalog import read_validated, where
@@ -105,10 +106,12 @@ def satisfies(decision: str, expected: str, *, strict: bool) -> bool:
 
 def run_bench(bundle: Bundle, cases: list[Case], *, strict: bool = False) -> list[CaseResult]:
     """Decide every case with the bundle runtime. A malformed case input is
-    a failed case whose message carries the error."""
+    a failed case whose message carries the error (the runtime itself would
+    deny it: a deny expectation must not pass on a malformed call)."""
     out = []
     for case in cases:
         try:
+            ToolCall.from_mapping(case.call)
             decision = bundle.decide(case.call)
         except (ValueError, TypeError) as exc:
             out.append(CaseResult(case, "error", f"malformed call: {exc}", None, False))

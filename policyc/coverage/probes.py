@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from policyc.callfields import ToolCall
 from policyc.runtime import Bundle, Decision
 
 from .catalog import Probe
@@ -31,6 +32,9 @@ class ProbeRun:
 
 
 def _decide(bundle: Bundle, probe: Probe) -> Decision:
+    """The probe's decision; ValueError/TypeError for a malformed call (the
+    runtime would deny it silently, which must not count as evidence)."""
+    ToolCall.from_mapping({k: v for k, v in probe.call.items() if k != "response"})
     if probe.response_side:
         call = {k: v for k, v in probe.call.items() if k != "response"}
         return bundle.evaluate_response(call, probe.call["response"])

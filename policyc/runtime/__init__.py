@@ -9,17 +9,21 @@ enforcement hook stays small and fast to start.
 * :meth:`Bundle.evaluate`, :meth:`Bundle.evaluate_response`,
   :meth:`Bundle.decide` take a call ``{"tool", "params", "input"?, "agent"?,
   "session"?, "agent_depth"?, "workdir"?, "response"?}`` and return a
-  :class:`Decision` (``ValueError`` for a malformed call);
+  :class:`Decision`; they never raise for any call: one that cannot be read
+  decides ``deny`` (``invalid tool call (...); failing closed``). Their
+  ``now`` is a ``datetime``, a naive one read as UTC (``TypeError`` for
+  anything else: the only exception they raise);
 * :func:`fail_closed(path) <fail_closed>`: a decision function that denies
-  whenever the bundle or the call is unusable.
+  whenever the bundle or the call is unusable; it never raises.
 
 Modules: ``model`` (Decision, RuleRef, BundleError), ``matching`` (RE2 sets
 and memoized per-string facts), ``bundle`` (the decision procedure),
-``load`` (verification). Format: ``docs/bundle-format.md``.
+``load`` (verification), ``jsonparse`` (JSON parsing with a nesting limit
+checked before the parser recurses). Format: ``docs/bundle-format.md``.
 """
 
 from .bundle import Bundle
-from .load import BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, fail_closed, load_bundle
+from .load import BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, MAX_BUNDLE_DEPTH, fail_closed, load_bundle
 from .model import BundleError, Decision, RuleRef
 
 __all__ = [
@@ -27,6 +31,7 @@ __all__ = [
     "BUNDLE_FORMAT_VERSION",
     "Bundle",
     "BundleError",
+    "MAX_BUNDLE_DEPTH",
     "Decision",
     "RuleRef",
     "fail_closed",

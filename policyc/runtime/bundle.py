@@ -22,13 +22,18 @@ How it gets there fast:
 
 The cost of a decision therefore grows with the number of distinct
 conditions a call can reach, not with the number of policies.
+
+Failing closed: loading checks the type of every payload value the
+decision procedure reads (:class:`BundleError` otherwise), and the public
+methods turn any failure on a call (unreadable, nesting too deep, an
+internal error) into a ``deny`` decision instead of an exception.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,8 +126,14 @@ class _Plan:
     response: bool
 
 
-def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.timezone.utc)
+def _moment(now: _dt.datetime | None) -> _dt.datetime:
+    """``now`` as an aware datetime: the current time when None, a naive one
+    read as UTC. Raises ``TypeError`` for anything but a datetime."""
+    if now is None:
+        return _dt.datetime.now(_dt.timezone.utc)
+    if not isinstance(now, _dt.datetime):
+        raise TypeError(f"`now` must be a datetime.datetime, not {type(now).__name__}")
+    return now if now.utcoffset() is not None else now.replace(tzinfo=_dt.timezone.utc)
 
 
 def _parse_time(text: str) -> _dt.datetime:
@@ -133,9 +144,30 @@ def _parse_time(text: str) -> _dt.datetime:
 
 
 def _effect(value: Any) -> str:
-    if value not in RANK:
+    if not isinstance(value, str) or value not in RANK:
         raise BundleError(f"bundle payload has an unknown effect {value!r}")
     return value
+
+
+_NULL = type(None)
+
+
+def _typed(value: Any, kinds: type | tuple[type, ...], what: str) -> Any:
+    """``value`` when it is one of ``kinds`` (a bool is never an int here),
+    else :class:`BundleError` naming ``what``."""
+    kinds = kinds if isinstance(kinds, tuple) else (kinds,)
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        names = " or ".join("null" if k is _NULL else k.__name__ for k in kinds)
+        raise BundleError(f"bundle payload: {what} must be {names}, not {type(value).__name__}")
+    return value
+
+
+def _brief(exc: BaseException) -> str:
+    try:
+        text = str(exc)
+    except Exception:  # noqa: BLE001 - a message must not fail the decision
+        text = ""
+    return text if len(text) <= 200 else text[:200] + "..."
 
 
 def _encodable(text: str) -> bool:
@@ -147,7 +179,8 @@ def _encodable(text: str) -> bool:
 
 
 def _parse_call(data: Mapping[str, Any] | ToolCall) -> ToolCall:
-    """The call's JSON shape (:meth:`ToolCall.from_mapping`); raises ``ValueError``."""
+    """The call's JSON shape (:meth:`ToolCall.from_mapping`); raises
+    ``ValueError`` (:meth:`Bundle._safely` turns it into a deny)."""
     return data if isinstance(data, ToolCall) else ToolCall.from_mapping(data)
 
 
@@ -166,7 +199,7 @@ class Bundle:
             self._build(document["payload"])
         except BundleError:
             raise
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError, OverflowError) as exc:
             raise BundleError(f"bundle payload is malformed: {type(exc).__name__}: {exc}") from None
 
     # ------------------------------------------------------------ load time
@@ -180,10 +213,13 @@ class Bundle:
         if missing:
             raise BundleError(f"bundle payload lacks pattern tables: {', '.join(missing)}")
         for table in TABLES:
-            if table == "command_substring":  # matched from `source` by canonicalize; expr unused
-                continue
-            for pid, entry in enumerate(tables[table]):
-                if entry.get("fallback"):
+            for pid, entry in enumerate(_typed(tables[table], list, f"pattern table {table!r}")):
+                what = f"{table} pattern {pid}"
+                _typed(entry, dict, what)
+                _typed(entry["source"], str, f"{what} source")
+                for key in ("expr", "folded", "head_folded", "joined"):
+                    _typed(entry.get(key), (str, _NULL), f"{what} {key}")
+                if table != "command_substring" and entry.get("fallback"):  # substring expr: unused
                     raise BundleError(
                         f"pattern {entry['source']!r} ({table} table, id {pid}) needs the reference "
                         "matcher, which this runtime does not have; refusing the bundle")
@@ -204,10 +240,16 @@ class Bundle:
         self._cond_ids: dict[tuple[str, bool], int] = {}
         self._groups: list[_Group] = []
         group_ids: dict[tuple, int] = {}
-        policies = payload["policies"]
+        policies = _typed(payload["policies"], list, "policies")
         for p in policies:
+            _typed(p, dict, "a policy")
+            name = _typed(p["name"], str, "a policy name")
+            _typed(p["priority"], int, f"policy {name!r} priority")
+            _typed(p["enabled"], bool, f"policy {name!r} enabled")
+            _typed(p["scope"], dict, f"policy {name!r} scope")
+            _typed(p["rules"], list, f"policy {name!r} rules")
             if p["tier"] not in ("global", "project"):
-                raise BundleError(f"policy {p['name']!r}: unknown tier {p['tier']!r}")
+                raise BundleError(f"policy {name!r}: unknown tier {p['tier']!r}")
         self._param_names = sorted({str(q["param"]) for p in policies for r in p["rules"]
                                     for q in r["condition"]["any_param"]})
         ordered = sorted(policies, key=lambda p: int(p["priority"]))  # stable: source order breaks ties
@@ -236,7 +278,7 @@ class Bundle:
         self._plans: dict[tuple[str, str, str], _Plan] = {}
 
     def _ids(self, table: str, ids: Any) -> frozenset[int]:
-        out = frozenset(ids)
+        out = frozenset(_typed(ids, list, f"a list of {table} pattern ids"))
         if any(not isinstance(i, int) or isinstance(i, bool) or not 0 <= i < self._size[table] for i in out):
             raise BundleError(f"bundle payload references an unknown {table} pattern id in {sorted(out)}")
         return out
@@ -250,12 +292,17 @@ class Bundle:
     def _rules(self, p: Mapping[str, Any]) -> tuple[tuple[_Rule, ...], tuple[RuleRef, ...]]:
         rules, refs = [], []
         for r in p["rules"]:
-            span = r["span"] or {}
-            refs.append(RuleRef(p["name"], int(r["index"]), p["tier"], span.get("path"), span.get("line"),
-                                span.get("column")))
-            expires = _parse_time(r["expires_at"]) if r["expires_at"] else None
-            rules.append(_Rule(self._intern(r["condition"], bool(r["granting"])), _effect(r["effect"]),
-                               r["message"], expires))
+            what = f"policy {p['name']!r} rule"
+            span = _typed(_typed(r, dict, what)["span"], (dict, _NULL), f"{what} span") or {}
+            refs.append(RuleRef(p["name"], _typed(r["index"], int, f"{what} index"), p["tier"],
+                                _typed(span.get("path"), (str, _NULL), f"{what} span path"),
+                                _typed(span.get("line"), (int, _NULL), f"{what} span line"),
+                                _typed(span.get("column"), (int, _NULL), f"{what} span column")))
+            expires_at = _typed(r["expires_at"], (str, _NULL), f"{what} expires_at")
+            expires = _parse_time(expires_at) if expires_at else None
+            granting = _typed(r["granting"], bool, f"{what} granting")
+            rules.append(_Rule(self._intern(_typed(r["condition"], dict, f"{what} condition"), granting),
+                               _effect(r["effect"]), _typed(r["message"], str, f"{what} message"), expires))
         return tuple(rules), tuple(refs)
 
     def _intern(self, c: Mapping[str, Any], granting: bool) -> int:
@@ -268,8 +315,8 @@ class Bundle:
 
     def _cond(self, c: Mapping[str, Any], granting: bool) -> _Cond:
         preds = []
-        for p in c["predicates"]:
-            table = _PRED_TABLES.get(p["field"])
+        for p in _typed(c["predicates"], list, "condition predicates"):
+            table = _PRED_TABLES.get(_typed(_typed(p, dict, "a predicate")["field"], str, "a predicate field"))
             if table is None:
                 raise BundleError(f"bundle payload has an unknown predicate field {p['field']!r}")
             patterns = self._ids(table, p["patterns"])
@@ -280,14 +327,20 @@ class Bundle:
                                    contains, patterns & self._composite))
             else:
                 preds.append(_Pred(table, patterns, exclusions))
-        any_param = tuple((q["param"], self._ids("param", q["patterns"])) for q in c["any_param"])
-        depth = None if c["depth"] is None else (c["depth"]["low"], c["depth"]["high"])
-        cc = c["call_count"]
-        call_count = None if cc is None else (int(cc["gte"]), cc["window_ns"] / 1e9, cc["tool"])
-        resp = c["response"]
+        any_param = tuple((_typed(_typed(q, dict, "an any_param entry")["param"], str, "any_param param"),
+                           self._ids("param", q["patterns"])) for q in _typed(c["any_param"], list, "any_param"))
+        bounds = _typed(c["depth"], (dict, _NULL), "depth")
+        depth = None if bounds is None else (_typed(bounds["low"], (int, _NULL), "depth low"),
+                                             _typed(bounds["high"], (int, _NULL), "depth high"))
+        cc = _typed(c["call_count"], (dict, _NULL), "call_count")
+        call_count = None if cc is None else (_typed(cc["gte"], int, "call_count gte"),
+                                              _typed(cc["window_ns"], int, "call_count window_ns") / 1e9,
+                                              _typed(cc["tool"], (str, _NULL), "call_count tool"))
+        resp = _typed(c["response"], (dict, _NULL), "response")
         response = None if resp is None else (self._ids("response", resp["patterns"]),
                                               self._ids("response", resp["exclusions"]))
-        return _Cond(bool(c["always"]), granting, tuple(preds), any_param, depth, call_count, response)
+        return _Cond(_typed(c["always"], bool, "condition always"), granting, tuple(preds), any_param, depth,
+                     call_count, response)
 
     def _index(self) -> None:
         """Inverted indexes: trigger id -> conditions, condition -> groups."""
@@ -482,11 +535,42 @@ class Bundle:
         self._memo = Memo(self._memo.tables, self._unscanned, self._memo.absolute_paths)
         self._plans = {}
 
+    def _safely(self, call: Any, run: Callable[[ToolCall], Decision]) -> Decision:
+        """``run`` on the parsed call; a deny instead of any exception: the
+        call cannot be read (``invalid tool call``), nests too deeply to
+        analyse, holds a number beyond float64 where a rule reads it as
+        text, or deciding it failed (``internal error``)."""
+        try:
+            parsed = _parse_call(call)
+        except Exception as exc:  # noqa: BLE001 - any unreadable mapping decides deny
+            return Decision("deny", f"invalid tool call ({_brief(exc)}); failing closed")
+        try:
+            return run(parsed)
+        except RecursionError:
+            return Decision("deny", "tool call nests too deeply to decide; failing closed")
+        except OverflowError:  # a number no float64 holds: the engine cannot even decode the call
+            return Decision("deny", "tool call holds a number out of range; failing closed")
+        except Exception as exc:  # noqa: BLE001 - an enforcement decision must not crash open
+            return Decision("deny", f"internal error deciding the call ({type(exc).__name__}: {_brief(exc)}); "
+                                    "failing closed")
+
     def evaluate(self, call: Mapping[str, Any], *, now: _dt.datetime | None = None,
                  history: CallHistory | None = None) -> Decision:
-        """The request-side decision (as ``policyc.evaluate.evaluate``).
-        Raises ``ValueError`` for a malformed call."""
-        return self._evaluate(_parse_call(call), now or _now(), history)
+        """The request-side decision (as ``policyc.evaluate.evaluate``) of a
+        call ``{"tool", "params", "input"?, ...}`` (a mapping, or a
+        ``callfields.ToolCall``).
+
+        Never raises for any ``call``: one that cannot be read (not a
+        mapping, ``tool`` not a non-empty string, ``params`` not an object,
+        ...) decides ``deny`` with message ``invalid tool call (REASON);
+        failing closed``; one nesting too deeply to analyse, or any failure
+        while deciding (a ``history`` that raises, say), decides ``deny``
+        too. ``now`` (default: the current time) is a ``datetime``; a naive
+        one is read as UTC, and ``history.count`` gets it as an aware UTC
+        datetime. Raises ``TypeError`` only for a ``now`` that is not a
+        ``datetime``."""
+        moment = _moment(now)
+        return self._safely(call, lambda parsed: self._evaluate(parsed, moment, history))
 
     def _evaluate(self, call: ToolCall, now: _dt.datetime, history: CallHistory | None) -> Decision:
         try:
@@ -522,9 +606,18 @@ class Bundle:
 
     def evaluate_response(self, call: Mapping[str, Any], response: str, *,
                           now: _dt.datetime | None = None) -> Decision:
-        """The response-side decision (as ``policyc.evaluate.evaluate_response``).
-        Raises ``ValueError`` for a malformed call."""
-        return self._evaluate_response(_parse_call(call), response, now or _now())
+        """The response-side decision (as ``policyc.evaluate.evaluate_response``)
+        for the text ``response`` the call returned. Like :meth:`evaluate`,
+        never raises for any ``call`` or ``response`` (a ``response`` that is
+        not a string decides ``deny``); ``now`` as there."""
+        moment = _moment(now)
+
+        def run(parsed: ToolCall) -> Decision:
+            if not isinstance(response, str):
+                return Decision("deny", "invalid tool call (the response must be a string); failing closed")
+            return self._evaluate_response(parsed, response, moment)
+
+        return self._safely(call, run)
 
     def _evaluate_response(self, call: ToolCall, response: str, now: _dt.datetime) -> Decision:
         plan = self._plan(call)
@@ -547,13 +640,16 @@ class Bundle:
                history: CallHistory | None = None) -> Decision:
         """A call's whole life (as ``policyc.evaluate.decide``): the request
         decision, then, if the call has a ``response`` and was not denied,
-        the more restrictive of that and the response decision.
-        Raises ``ValueError`` for a malformed call."""
-        parsed = _parse_call(call)
-        now = now or _now()
-        request = self._evaluate(parsed, now, history)
-        if parsed.response is None or request.action == "deny":
-            return request
-        response = self._evaluate_response(parsed, parsed.response, now)
-        return response if RANK[response.action] > RANK[request.action] else request
+        the more restrictive of that and the response decision. Never raises
+        for any ``call``; ``now``, ``history`` and the denials as in
+        :meth:`evaluate`."""
+        moment = _moment(now)
 
+        def run(parsed: ToolCall) -> Decision:
+            request = self._evaluate(parsed, moment, history)
+            if parsed.response is None or request.action == "deny":
+                return request
+            response = self._evaluate_response(parsed, parsed.response, moment)
+            return response if RANK[response.action] > RANK[request.action] else request
+
+        return self._safely(call, run)

@@ -2,12 +2,13 @@
 fail-closed decision function an enforcement hook should use.
 
 * :func:`load_bundle(path_or_bytes) <load_bundle>` -> :class:`Bundle`;
-  raises :class:`BundleError` (unreadable file, bad JSON, wrong format or
-  version, digest mismatch, non-canonical payload, bad structure, a pattern
-  that does not compile);
-* :func:`fail_closed(path) <fail_closed>` -> a function deciding calls that
-  never raises: it denies when the bundle cannot be loaded or a call is
-  malformed.
+  raises :class:`BundleError`, and only that (unreadable file, nesting over
+  ``MAX_BUNDLE_DEPTH``, bad JSON, wrong format or version, digest mismatch,
+  non-canonical payload, bad structure or types, a pattern that does not
+  compile);
+* :func:`fail_closed(path) <fail_closed>` -> a function deciding calls;
+  neither it nor the function raises: it denies every call when the bundle
+  cannot be loaded, and a call that cannot be read.
 """
 
 from __future__ import annotations
@@ -19,12 +20,16 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .bundle import Bundle
+from .jsonparse import parse_json
 from .model import BundleError, Decision
 
 BUNDLE_FORMAT = "policyc-bundle"
 BUNDLE_FORMAT_VERSION = 2
 #: The host families whose engine behaviour this runtime implements.
 HOST_FAMILIES = ("linux",)
+#: The deepest array/object nesting a bundle may have (version 2 bundles
+#: nest 10 deep); checked before parsing.
+MAX_BUNDLE_DEPTH = 32
 _PAYLOAD_MARK = b',"payload":'
 
 
@@ -36,28 +41,54 @@ def _raw_payload(data: bytes) -> bytes:
     return body[at + len(_PAYLOAD_MARK):-1]
 
 
+def _read(source: Any) -> tuple[str, bytes]:
+    """(name for messages, bytes) of a bundle path or bytes; raises BundleError."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return "bundle", bytes(source)
+    try:
+        where = os.fspath(source)
+    except TypeError:
+        raise BundleError(f"cannot read bundle: expected a path or bytes, not {type(source).__name__}") from None
+    if isinstance(where, bytes):
+        where = os.fsdecode(where)
+    try:
+        with open(where, "rb") as handle:
+            return where, handle.read()
+    except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise BundleError(f"{where}: cannot read bundle: {reason}") from None
+
+
 def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle:
     """Read, verify and prepare a bundle from a path or from its bytes.
 
-    Checks, in order: valid UTF-8 JSON object; ``format`` is
-    ``policyc-bundle``; ``format_version`` is 2; ``manifest.host`` is a family this runtime implements (``linux``); the sha256 of the payload's
-    bytes equals ``manifest.digest``; the payload is canonical; every table
-    compiles. Raises :class:`BundleError` (``OSError`` reading a path is
-    wrapped too).
+    Checks, in order: nesting at most ``MAX_BUNDLE_DEPTH`` arrays/objects
+    (measured before parsing, so a deeply nested file cannot exhaust the
+    parser's recursion); valid UTF-8 JSON with integers as its only numbers;
+    a JSON object; ``format`` is ``policyc-bundle``; ``format_version`` is
+    2; ``manifest.host`` is a family this runtime implements (``linux``);
+    the sha256 of the payload's bytes equals ``manifest.digest``; the
+    payload is canonical; every value the decision procedure reads has its
+    documented type; every table compiles.
+
+    Raises :class:`BundleError` and nothing else: a path that cannot be
+    read (``OSError``, a NUL in it, a source that is neither a path nor
+    bytes) and any unexpected failure while preparing the bundle are
+    reported as a ``BundleError`` too.
     """
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        data = bytes(source)
-        where = "bundle"
-    else:
-        where = os.fspath(source)
-        try:
-            with open(where, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            raise BundleError(f"{where}: cannot read bundle: {exc.strerror or exc}") from None
+    where, data = _read(source)
     try:
-        document = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        return _verify(where, data)
+    except BundleError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the promise: BundleError only
+        raise BundleError(f"{where}: bundle cannot be used: {type(exc).__name__}: {exc}") from None
+
+
+def _verify(where: str, data: bytes) -> Bundle:
+    try:
+        document = parse_json(data, max_depth=MAX_BUNDLE_DEPTH, integers_only=True)
+    except ValueError as exc:
         raise BundleError(f"{where}: not a JSON bundle: {exc}") from None
     if not isinstance(document, dict) or document.get("format") != BUNDLE_FORMAT:
         raise BundleError(f"{where}: not a policyc bundle (\"format\" must be {BUNDLE_FORMAT!r})")
@@ -77,8 +108,11 @@ def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle:
     if found != expected:
         raise BundleError(f"{where}: bundle digest mismatch: the payload was modified after compilation "
                           f"(expected {expected}, found {found})")
-    canonical = json.dumps(document["payload"], sort_keys=True, separators=(",", ":"),
-                           ensure_ascii=False).encode("utf-8")
+    try:
+        canonical = json.dumps(document["payload"], sort_keys=True, separators=(",", ":"),
+                               ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate escape: canonical form writes none
+        canonical = b""
     if canonical != _raw_payload(data):
         raise BundleError(f"{where}: bundle payload is not in canonical form")
     try:
@@ -88,12 +122,17 @@ def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle:
 
 
 def fail_closed(path: str | os.PathLike[str] | bytes) -> Callable[[Mapping[str, Any]], Decision]:
-    """A decision function that never raises: ``bundle.decide`` when the
-    bundle loads, else a function that denies every call with the load error
-    as message. A malformed call (or an internal error) is denied too."""
+    """A decision function for an enforcement hook; neither building it nor
+    calling it ever raises.
+
+    When the bundle loads (:func:`load_bundle`), the function is
+    ``bundle.decide`` (a call that cannot be read is denied there); else it
+    denies every call with ``policy bundle unavailable, failing closed:
+    <load error>``. Any failure while deciding (say, a ``call`` mapping
+    whose methods raise) is a deny too."""
     try:
         bundle = load_bundle(path)
-    except BundleError as exc:
+    except Exception as exc:  # noqa: BLE001 - BundleError by contract; never raise regardless
         reason = f"policy bundle unavailable, failing closed: {exc}"
 
         def deny(call: Mapping[str, Any]) -> Decision:
@@ -104,9 +143,7 @@ def fail_closed(path: str | os.PathLike[str] | bytes) -> Callable[[Mapping[str, 
     def decide(call: Mapping[str, Any]) -> Decision:
         try:
             return bundle.decide(call)
-        except ValueError as exc:
-            return Decision("deny", f"invalid tool call ({exc}), failing closed")
         except Exception as exc:  # noqa: BLE001 - an enforcement hook must not crash open
-            return Decision("deny", f"internal error ({type(exc).__name__}: {exc}), failing closed")
+            return Decision("deny", f"internal error ({type(exc).__name__}), failing closed")
 
     return decide
