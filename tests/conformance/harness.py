@@ -202,12 +202,18 @@ class Policyc:
             self.bundle = load_bundle(compile_policy_set(self.loaded.policy_set, sources))
 
     def bundle_action(self, call: Any) -> str:
+        """The bundle's action; ``error`` where the runtime fails closed on a
+        call it cannot read (``invalid tool call``: the engine's oracle then
+        reports an error instead of a decision; a host denies both)."""
         try:
-            return str(self.bundle.evaluate(call, history=self.history).action)
+            decision = self.bundle.evaluate(call, history=self.history)
         except ValueError:
             return "error"
         except Exception as exc:  # a crash is a finding, not an agreement
             return f"crash:{type(exc).__name__}"
+        if decision.action == "deny" and decision.message.startswith("invalid tool call"):
+            return "error"
+        return str(decision.action)
 
     def reference_action(self, call: Any) -> str:
         from policyc.evaluate import ToolCall, evaluate
