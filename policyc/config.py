@@ -1,5 +1,5 @@
 """Project configuration of ``policyc check``: per-check severity, per-path
-ignores and the default ``--fail-on``.
+ignores, the default ``--fail-on`` and the analysis work budget.
 
 Read from ``policyc.toml`` (top-level keys) or the ``[tool.policyc]`` table of
 ``pyproject.toml``, found by walking up from the current directory; in one
@@ -11,6 +11,11 @@ directory ``policyc.toml`` wins, and a ``pyproject.toml`` without
     PC023 = "off"                                 # error | warning | info | off
     [ignore]                                      # path glob -> check codes
     "policies/legacy/*.yaml" = ["PC007"]
+    [budget]                                      # analysis work limits
+    item-steps = 2_000_000                        # per pattern, rule or rule pair
+    file-steps = 10_000_000                       # per policy file
+    run-steps = 100_000_000                       # per run
+    seconds = 30                                  # wall clock per run
 
 Path globs are relative to the configuration file's directory and use the
 path-glob dialect of ``path_matches`` (``*`` stays within one directory,
@@ -29,13 +34,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from policyc.analysis.budget import DEFAULT_LIMITS, Limits
 from policyc.checks import REGISTRY
 from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.diagnostics.paths import relative_path
 from policyc.patterns import match_path_glob
 
 CONFIG_NAMES = ("policyc.toml", "pyproject.toml")
-KEYS = ("fail-on", "severity", "ignore")
+KEYS = ("fail-on", "severity", "ignore", "budget")
+#: ``[budget]`` key -> :class:`~policyc.analysis.budget.Limits` field.
+BUDGET_KEYS = {"item-steps": "item_steps", "file-steps": "file_steps", "run-steps": "run_steps",
+               "seconds": "seconds"}
 _LEVELS = {s.value: s for s in Severity}
 
 
@@ -49,11 +58,13 @@ class Config:
     """A project configuration. ``severity`` maps a check code to its new
     severity (``None``: the check is off); ``ignore`` pairs a path glob with
     the codes it silences; ``root`` is the directory globs are relative to;
-    ``path`` is the file read (``None`` for the empty configuration)."""
+    ``path`` is the file read (``None`` for the empty configuration);
+    ``budget`` bounds the analysis work (:mod:`policyc.analysis.budget`)."""
 
     severity: dict[str, Severity | None] = field(default_factory=dict)
     ignore: tuple[tuple[str, frozenset[str]], ...] = ()
     fail_on: Severity | None = None
+    budget: Limits = DEFAULT_LIMITS
     root: Path = field(default_factory=Path.cwd)
     path: Path | None = None
 
@@ -75,6 +86,10 @@ class Config:
         if relative.startswith("../"):
             return False
         return any(diag.code in codes and match_path_glob(glob, relative) for glob, codes in self.ignore)
+
+
+#: The configuration :func:`resolve_config` returned last (see :func:`active_config`).
+_active: Config | None = None
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -118,6 +133,7 @@ def load_config(path: Path) -> Config:
         severity=_severities(data.get("severity", {}), where),
         ignore=_ignores(data.get("ignore", {}), where),
         fail_on=_fail_on(data.get("fail-on"), where),
+        budget=_budget(data.get("budget", {}), where),
         root=path.resolve().parent,
         path=path,
     )
@@ -126,11 +142,24 @@ def load_config(path: Path) -> Config:
 def resolve_config(explicit: str | None, *, disabled: bool = False) -> Config:
     """The configuration for a run: the file named by ``--config``, none with
     ``--no-config``, else the one :func:`find_config` finds (or the empty
-    configuration). Raises :class:`ConfigError`."""
+    configuration). It becomes the :func:`active_config`. Raises
+    :class:`ConfigError`."""
+    global _active
     if disabled:
-        return Config()
-    path = Path(explicit) if explicit else find_config()
-    return load_config(path) if path else Config()
+        config = Config()
+    else:
+        path = Path(explicit) if explicit else find_config()
+        config = load_config(path) if path else Config()
+    _active = config
+    return config
+
+
+def active_config() -> Config:
+    """The configuration :func:`resolve_config` returned last in this process
+    (the empty configuration before any): what
+    :func:`policyc.passes.run_passes` takes its budget from when not given
+    limits."""
+    return _active if _active is not None else Config()
 
 
 @dataclass(frozen=True)
@@ -216,3 +245,21 @@ def _fail_on(value: Any, where: _Where) -> Severity | None:
     if isinstance(value, str) and value in _LEVELS:
         return _LEVELS[value]
     raise where.error("fail-on", f"{value!r} is not a severity; expected error, warning or info")
+
+
+def _budget(value: Any, where: _Where) -> Limits:
+    out = {}
+    for key, number in _table(value, "budget", where).items():
+        name = f"budget.{key}"
+        if key not in BUDGET_KEYS:
+            raise where.error(name, f"unknown key; expected one of {', '.join(BUDGET_KEYS)}")
+        if key == "seconds":
+            ok = isinstance(number, (int, float)) and not isinstance(number, bool) and 0 < number < float("inf")
+            expected = "a positive number of seconds"
+        else:
+            ok = isinstance(number, int) and not isinstance(number, bool) and number > 0
+            expected = "a positive integer (steps)"
+        if not ok:
+            raise where.error(name, f"{number!r} is not {expected}")
+        out[BUDGET_KEYS[key]] = number
+    return dataclasses.replace(DEFAULT_LIMITS, **out)

@@ -118,3 +118,35 @@ def test_operations_past_the_state_budget_are_unsupported_not_slow():
     big = automata.glob_language("*" + "a*" * 100, "command")
     with pytest.raises(automata.Unsupported):
         automata.difference(big, automata.glob_language("*" + "b*" * 100, "command"))
+
+
+@settings(max_examples=80, deadline=None)
+@given(GLOBS, GLOBS, st.sampled_from([CMD, PATH]))
+def test_own_products_build_interegulars_automata(a, b, language):
+    """union/intersect/difference/concat run policyc's own charged loops; they
+    build the automata interegular builds (same states, same language), so
+    the state bounds and every later result are unchanged."""
+    from policyc.analysis import automata
+
+    la, lb = pattern_language(Pattern(a, language)), pattern_language(Pattern(b, language))
+    for mine, theirs in ((automata.union(la, lb), la.fsm | lb.fsm), (intersect(la, lb), la.fsm & lb.fsm),
+                         (difference(la, lb), la.fsm - lb.fsm), (automata.concat(la, lb), la.fsm + lb.fsm)):
+        assert len(mine.fsm.states) == len(theirs.states) and mine.fsm.equivalent(theirs)
+    assert is_empty(intersect(la, lb)) == (la.fsm & lb.fsm).empty()
+
+
+@settings(max_examples=80, deadline=None)
+@given(GLOBS, st.sampled_from(["command", "path", "domain"]))
+def test_measure_predicts_the_automaton_interegular_builds(source, flavor):
+    from policyc.analysis import automata
+    from policyc.patterns import lower
+
+    try:
+        node = lower._raw_tree(lower._FLAVORS[flavor][0](source), flavor != "domain")
+    except lower.FallbackRequired:
+        return
+    if node is None:
+        return
+    states, keys, steps = automata.measure(node, 10 ** 12)
+    assert states == len(automata.glob_language(source, flavor).fsm.states) and steps > 0
+    assert automata.measure(node, steps - 1)[0] is None  # it stops at its allowance

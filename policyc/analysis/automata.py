@@ -14,6 +14,19 @@ class that neither it nor its complement lists in at most
 ``MAX_EXPLICIT_CHARS`` characters cannot be handed to interegular (it
 enumerates class members); building such a language raises
 :class:`Unsupported`, and callers make no claim about that pattern.
+
+Work budget (:mod:`policyc.analysis.budget`): interegular's subset
+construction cannot be interrupted, and a short glob can need millions of
+states (``/x/*a`` followed by 20 ``?`` needs 2^20). So before handing a
+tree to interegular, :func:`tree_language` refuses trees of more than
+``MAX_POSITIONS`` characters and *measures* the automaton with its own,
+charged subset construction over the tree's Glushkov positions (the state
+count is the one interegular builds: equal on every glob of the corpora);
+it raises :class:`BudgetExceeded` as soon as the predicted construction cost
+(:func:`build_cost`) passes what the active budget has left. Products
+(:func:`union`, :func:`intersect`, :func:`difference`), :func:`concat`,
+:func:`is_empty` and :func:`shortest_witness` run their own charged loops,
+so they stop at the budget too. Each entry point is :func:`metered`.
 """
 
 from __future__ import annotations
@@ -29,6 +42,10 @@ from interegular.fsm import FSM, Alphabet, anything_else
 
 from policyc.patterns import lower as _lower
 
+from . import budget as _budget
+from .budget import metered
+from .errors import BudgetExceeded, Unsupported
+
 #: Largest class (or complement of a class) rendered for interegular.
 MAX_EXPLICIT_CHARS = 512
 
@@ -36,10 +53,6 @@ MAX_EXPLICIT_CHARS = 512
 # in JSON and mean nothing special to a shell, a path or a URL.
 _READABLE = "abcdefghijklmnopqrstuvwxyz0123456789-_.ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _PRINTABLE = _READABLE + "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in _READABLE)
-
-
-class Unsupported(ValueError):
-    """The pattern's language is regular but not one we can build here."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,11 +73,36 @@ def _nothing_fsm() -> FSM:
 NOTHING = Language(_nothing_fsm())
 ANYTHING = Language(interegular.parse_pattern("[^]*").to_fsm())
 
+#: Most characters (Glushkov positions: sets of the tree) of a pattern
+#: whose automaton is built; longer patterns are refused (BudgetExceeded)
+#: before any work. The corpora's longest glob has 67.
+MAX_POSITIONS = 512
 
+
+def build_cost(states: int, keys: int) -> int:
+    """Steps charged for interegular building an automaton of ``states``
+    states over ``keys`` transition keys. Fitted on the corpora's globs and
+    on exploding ones: about 0.5 ms per automaton, 6 µs per state and key,
+    and a quadratic term (its crawl finds each new state by a linear search
+    of the states so far) that dominates past a few hundred states."""
+    return 5000 + states * keys * (64 + states // 5)
+
+
+@metered
 def regex_language(expression: str) -> Language:
     """The language of a full match of a Python-syntax ``expression`` that
     interegular accepts (a small helper for syntax languages such as
-    "clean paths"). Raises :class:`Unsupported` for syntax it refuses."""
+    "clean paths", and for witness fragments). Raises :class:`Unsupported`
+    for syntax it refuses and :class:`BudgetExceeded` for an expression of
+    more than ``4 * MAX_POSITIONS`` characters or past the budget (charged
+    as a linear automaton of that many states)."""
+    if len(expression) > 4 * MAX_POSITIONS:
+        _budget.refuse(f"a regular expression of {len(expression)} characters is too long to analyse")
+    _budget.charge(build_cost(len(expression) + 1, 4))
+    return _interegular(expression)
+
+
+def _interegular(expression: str) -> Language:
     try:
         return Language(interegular.parse_pattern(expression).to_fsm())
     except (interegular.Unsupported, interegular.InvalidSyntax) as exc:
@@ -105,12 +143,137 @@ def _render(node: tuple) -> str:
     raise AssertionError(kind)
 
 
+@metered
 def tree_language(node: _lower.Node) -> Language:
     """The language of a :mod:`policyc.patterns.lower` expression tree
-    (``None`` is the empty language)."""
+    (``None`` is the empty language). Raises :class:`BudgetExceeded` when
+    the tree has more than ``MAX_POSITIONS`` positions or its automaton
+    would cost more than the active budget has left (:func:`measure`),
+    :class:`Unsupported` for classes too large to enumerate."""
     if node is None:
         return NOTHING
-    return regex_language(_render(node))
+    expression = _render(node)
+    known = _TOO_COSTLY.get(expression)
+    if known is not None and known >= _budget.remaining():
+        _budget.refuse("its automaton was already found too large for the steps left")
+    allowance = _budget.remaining()
+    states, keys, steps = measure(node, allowance)
+    _budget.charge(steps)  # the measuring itself
+    if states is None:
+        needed = allowance if keys else 1 << 62  # no keys: too many positions, whatever the budget
+        if len(_TOO_COSTLY) >= 4096:
+            _TOO_COSTLY.clear()
+        _TOO_COSTLY[expression] = max(_TOO_COSTLY.get(expression, 0), needed)
+        _budget.refuse(f"building its automaton would take more than the {allowance:,} steps left" if keys
+                       else f"it has more than {MAX_POSITIONS} characters to analyse")
+    _budget.charge(build_cost(states, keys))
+    return _interegular(expression)
+
+
+#: Expression -> steps that were not enough to measure and build it: a tree
+#: refused once is refused again at once while the budget left is no larger.
+_TOO_COSTLY: dict[str, int] = {}
+
+
+def _glushkov(node: tuple) -> tuple[list, list[int], int]:
+    """The position automaton of ``node``: the character set of each
+    position (index 0 is the start and has none), the follow set of each
+    position (a bitmask of positions) and the mask of final positions."""
+    sets: list = [None]
+    pairs: list[tuple[int, int]] = []  # (positions, positions that may follow any of them)
+
+    def walk(n: tuple) -> tuple[bool, int, int]:  # (nullable, first, last)
+        kind = n[0]
+        if kind == "set":
+            sets.append(n[1])
+            bit = 1 << (len(sets) - 1)
+            return False, bit, bit
+        if kind == "eps":
+            return True, 0, 0
+        if kind == "star":
+            _, first, last = walk(n[1])
+            pairs.append((last, first))
+            return True, first, last
+        nullable, first, last = kind == "cat", 0, 0
+        for part in n[1]:
+            p_null, p_first, p_last = walk(part)
+            if kind == "alt":
+                nullable, first, last = nullable or p_null, first | p_first, last | p_last
+                continue
+            pairs.append((last, p_first))
+            first = first | p_first if nullable else first
+            last = p_last | last if p_null else p_last
+            nullable = nullable and p_null
+        return nullable, first, last
+
+    nullable, first, last = walk(node)
+    follow = [0] * len(sets)
+    follow[0] = first
+    for sources, targets in pairs:
+        while sources and targets:
+            low = sources & -sources
+            follow[low.bit_length() - 1] |= targets
+            sources ^= low
+    return sets, follow, last | (1 if nullable else 0)
+
+
+def _atoms(sets: list) -> list[int]:
+    """For each class of characters the tree's sets do not tell apart, the
+    mask of positions that accept it (classes no position accepts left out)."""
+    by_set: dict = {}
+    for index, chars in enumerate(sets):
+        if chars is not None:
+            by_set[chars] = by_set.get(chars, 0) | (1 << index)
+    bounds = {0, 0x110000}
+    for chars in by_set:
+        for lo, hi in chars.iv:
+            bounds.update((lo, hi + 1))
+    masks = {}
+    for lo in sorted(bounds)[:-1]:
+        mask = 0
+        for chars, positions in by_set.items():
+            if lo in chars:
+                mask |= positions
+        if mask:
+            masks[mask] = None
+    return list(masks)
+
+
+def measure(node: tuple, allowance: int) -> tuple[Optional[int], int, int]:
+    """``(states, keys, steps)``: how many states and transition keys the
+    automaton interegular builds for ``node`` has (a subset construction over
+    the tree's Glushkov positions; the counts agree on every glob of the
+    corpora) and the steps this measuring took (positions examined plus keys,
+    per state). ``states`` is None when the tree has more than
+    ``MAX_POSITIONS`` positions, or when the steps plus :func:`build_cost` of
+    the states found so far pass ``allowance`` (the measuring then stops:
+    the count only grows). Charges nothing itself."""
+    sets, follow, _ = _glushkov(node)
+    steps = len(sets)
+    if len(sets) - 1 > MAX_POSITIONS:
+        return None, 0, steps  # keys 0: refused for its size alone
+    masks = _atoms(sets)
+    keys = len(masks) + 1  # and the characters no position accepts
+    steps += len(masks)
+    seen = {1}
+    todo = [1]
+    while todo:
+        state = todo.pop()
+        reach = 0
+        while state:
+            low = state & -state
+            reach |= follow[low.bit_length() - 1]
+            state ^= low
+            steps += 1
+        for mask in masks:
+            target = reach & mask
+            if target and target not in seen:
+                seen.add(target)
+                todo.append(target)
+        steps += keys
+        if steps + build_cost(len(seen), keys) > allowance:
+            return None, keys, steps
+    return len(seen), keys, steps
 
 
 @lru_cache(maxsize=8192)
@@ -127,14 +290,24 @@ def glob_language(source: str, flavor: str) -> Language:
         raise Unsupported(str(exc)) from None
 
 
+#: Steps charged once per process for the table of characters that lower-case
+#: to each character (:mod:`policyc.patterns.lower` scans every code point,
+#: 0.2 to 0.5 s), built for the first needle analysed. Less than that time's
+#: worth, so that an item may afford it whatever the item limit.
+FOLD_TABLE_STEPS = 1_000_000
+
+
 @lru_cache(maxsize=1024)
 def substring_language(needle: str) -> Language:
     """``command_contains`` on the raw command: the commands containing
     ``needle`` case-insensitively (Go's simple lower-casing), as
-    :func:`policyc.patterns.lower.lower_substring` defines it."""
+    :func:`policyc.patterns.lower.lower_substring` defines it. Raises
+    :class:`BudgetExceeded` past the budget."""
     low = _lower._go_lower(needle)
     if "\u03c3" in low or "\u03c2" in low:
         raise Unsupported("needle with a Greek sigma (context-dependent lower-casing)")
+    if _lower._upper_sources.cache_info().currsize == 0:
+        _budget.charge(FOLD_TABLE_STEPS)  # the first needle builds the case-folding table
     anything = _lower.star(_lower.sym(_lower.CharSet([(0, 0x10FFFF)])))
     parts = [_lower.sym(_lower._fold_set(c)) for c in low]
     return tree_language(_lower.cat(anything, *parts, anything))
@@ -143,53 +316,164 @@ def substring_language(needle: str) -> Language:
 # ------------------------------------------------------------ operations
 
 
-#: Work budgets. interegular's product construction costs about the square
-#: of the states it builds; a union of many patterns (a policy listing dozens
-#: of commands) can build thousands and take minutes. Past these bounds an
-#: operation raises :class:`Unsupported` and callers make no claim.
+#: State bounds. interegular-style products cost about the product of the
+#: operands' states; past these bounds an operation raises
+#: :class:`Unsupported` at once and callers make no claim. Below them the
+#: loops are charged to the work budget.
 MAX_UNION_STATES = 400  # sum of the operands' states
 MAX_PRODUCT_STATES = 100_000  # product of the two operands' states
 
 
-def _budget(*languages: Language, limit: int, combine) -> None:
+def _bound(*languages: Language, limit: int, combine) -> None:
     size = combine(len(lang.fsm.states) for lang in languages)
     if size > limit:
         raise Unsupported(f"automaton too large to analyse ({size} > {limit} states)")
 
 
+def _crawl(alphabet: Alphabet, initial, step, final, cost: int) -> FSM:
+    """The deterministic automaton reachable from ``initial``: ``step(state)``
+    gives the next state for each key of ``alphabet.by_transition``, in
+    order (None: no transition), ``final(state)`` whether it accepts. States
+    must be hashable; they are numbered in breadth-first order. Charges
+    ``cost`` steps per state."""
+    keys = list(alphabet.by_transition)
+    states = [initial]
+    index = {initial: 0}
+    finals = set()
+    table: dict[int, dict] = {}
+    number = 0
+    while number < len(states):
+        _budget.charge(cost)
+        state = states[number]
+        if final(state):
+            finals.add(number)
+        row = {}
+        for key, target in zip(keys, step(state)):
+            if target is None:
+                continue
+            found = index.get(target)
+            if found is None:
+                found = index[target] = len(states)
+                states.append(target)
+            row[key] = found
+        table[number] = row
+        number += 1
+    return FSM(alphabet=alphabet, states=range(len(states)), initial=0, finals=finals, map=table,
+               __no_validation__=True)
+
+
+def _product(fsms: list[FSM], accepts) -> FSM:
+    """The automaton running ``fsms`` side by side (a component that has no
+    transition drops out; a state with every component out is dead);
+    ``accepts(flags)`` decides finality from the components' finality.
+    Charged one step per component and key, per state."""
+    alphabet, new_to_old = Alphabet.union(*(f.alphabet for f in fsms))
+    keys = list(alphabet.by_transition)
+    olds = [[old.get(key) for key in keys] for old in new_to_old]
+    maps = [f.map for f in fsms]
+    finals = [f.finals for f in fsms]
+    width = len(fsms)
+    dead = [None] * len(keys)
+
+    def step(state: tuple) -> list:
+        columns = []
+        for sub, table, old in zip(state, maps, olds):
+            row = table.get(sub) if sub is not None else None
+            columns.append([row.get(o) for o in old] if row else dead)
+        return [None if targets.count(None) == width else targets for targets in zip(*columns)]
+
+    def final(state: tuple) -> bool:
+        return accepts([sub is not None and sub in done for sub, done in zip(state, finals)])
+
+    return _crawl(alphabet, tuple(f.initial for f in fsms), step, final, (width + 1) * len(keys) + 1)
+
+
+@metered
 def union(*languages: Language) -> Language:
     """Strings in any of ``languages`` (none: the empty language). Raises
-    :class:`Unsupported` past ``MAX_UNION_STATES``."""
+    :class:`Unsupported` past ``MAX_UNION_STATES``, :class:`BudgetExceeded`
+    past the budget."""
     if not languages:
         return NOTHING
     if len(languages) == 1:
         return languages[0]
-    _budget(*languages, limit=MAX_UNION_STATES, combine=sum)
-    return Language(FSM.union(*(lang.fsm for lang in languages)))
+    _bound(*languages, limit=MAX_UNION_STATES, combine=sum)
+    return Language(_product([lang.fsm for lang in languages], any))
 
 
+@metered
 def concat(*languages: Language) -> Language:
-    """Concatenations of one string of each of ``languages``, in order."""
-    return Language(FSM.concatenate(*(lang.fsm for lang in languages)))
+    """Concatenations of one string of each of ``languages``, in order (a
+    subset construction over their states, charged per member and key).
+    Raises :class:`BudgetExceeded` past the budget."""
+    fsms = [lang.fsm for lang in languages]
+    if not fsms:
+        return Language(interegular.parse_pattern("").to_fsm())
+    alphabet, new_to_old = Alphabet.union(*(f.alphabet for f in fsms))
+    last = len(fsms) - 1
+
+    def entered(number: int, sub) -> set:
+        """``(number, sub)`` and, while that is final, the next automata's starts."""
+        out = {(number, sub)}
+        while number < last and sub in fsms[number].finals:
+            number += 1
+            sub = fsms[number].initial
+            out.add((number, sub))
+        return out
+
+    def follow(state: frozenset, key) -> Optional[frozenset]:
+        out: set = set()
+        for number, sub in state:
+            target = fsms[number].map.get(sub, {}).get(new_to_old[number].get(key))
+            if target is not None:
+                out |= entered(number, target)
+        return frozenset(out) if out else None
+
+    def final(state: frozenset) -> bool:
+        return any(number == last and sub in fsms[last].finals for number, sub in state)
+
+    keys = list(alphabet.by_transition)
+
+    def step(state: frozenset) -> list:
+        _budget.charge(len(state) * len(keys))  # one lookup per member and key
+        return [follow(state, key) for key in keys]
+
+    return Language(_crawl(alphabet, frozenset(entered(0, fsms[0].initial)), step, final, len(keys) + 1))
 
 
+@metered
 def intersect(a: Language, b: Language) -> Language:
     """Strings in both ``a`` and ``b``. Raises :class:`Unsupported` past
-    ``MAX_PRODUCT_STATES``."""
-    _budget(a, b, limit=MAX_PRODUCT_STATES, combine=math.prod)
-    return Language(a.fsm & b.fsm)
+    ``MAX_PRODUCT_STATES``, :class:`BudgetExceeded` past the budget."""
+    _bound(a, b, limit=MAX_PRODUCT_STATES, combine=math.prod)
+    return Language(_product([a.fsm, b.fsm], all))
 
 
+@metered
 def difference(a: Language, b: Language) -> Language:
     """Strings in ``a`` but not in ``b``. Raises :class:`Unsupported` past
-    ``MAX_PRODUCT_STATES``."""
-    _budget(a, b, limit=MAX_PRODUCT_STATES, combine=math.prod)
-    return Language(a.fsm - b.fsm)
+    ``MAX_PRODUCT_STATES``, :class:`BudgetExceeded` past the budget."""
+    _bound(a, b, limit=MAX_PRODUCT_STATES, combine=math.prod)
+    return Language(_product([a.fsm, b.fsm], lambda flags: flags[0] and not flags[1]))
 
 
+@metered
 def is_empty(a: Language) -> bool:
-    """Whether ``a`` has no string at all."""
-    return a.fsm.empty()
+    """Whether ``a`` has no string at all (a charged reachability search)."""
+    fsm = a.fsm
+    seen = {fsm.initial}
+    todo = [fsm.initial]
+    while todo:
+        state = todo.pop()
+        if state in fsm.finals:
+            return False
+        row = fsm.map.get(state, {})
+        _budget.charge(len(row) + 1)
+        for target in row.values():
+            if target not in seen:
+                seen.add(target)
+                todo.append(target)
+    return True
 
 
 def includes(a: Language, b: Language) -> bool:
@@ -211,11 +495,13 @@ def _symbol_choice(symbols: list, explicit: frozenset[str]) -> Optional[str]:
     return min(chars) if chars else None
 
 
+@metered
 def shortest_witness(a: Language) -> Optional[str]:
     """A shortest string of ``a``, or ``None`` when ``a`` is empty. Among the
     shortest, characters are chosen readable first (lower-case letters,
     digits, ``-_.``, upper-case letters, other printable ASCII) and the
-    search is breadth-first, so the result is deterministic."""
+    search is breadth-first, so the result is deterministic. Charged per
+    state visited; raises :class:`BudgetExceeded` past the budget."""
     fsm = a.fsm
     explicit = frozenset(s for s in fsm.alphabet if s is not anything_else)
     choice = {key: _symbol_choice(symbols, explicit) for key, symbols in fsm.alphabet.by_transition.items()}
@@ -227,7 +513,9 @@ def shortest_witness(a: Language) -> Optional[str]:
         if state in fsm.finals:
             return text
         moves = []
-        for key, target in fsm.map.get(state, {}).items():
+        row = fsm.map.get(state, {})
+        _budget.charge(len(row) + len(text) // 8 + 1)
+        for key, target in row.items():
             char = choice.get(key)
             if char is not None and target not in seen:
                 moves.append((rank.get(char, len(rank) + ord(char)), char, target))

@@ -41,8 +41,10 @@ from typing import Optional
 from policyc.ir import Condition, Field, FieldPredicate, PatternLanguage, Scope
 
 from .automata import ANYTHING, Unsupported, includes, is_empty
+from .errors import BudgetExceeded
 from .fields import (
-    composite_globs, language_of, path_subsumed, pattern_language, patterns_subsumed, raw_accepts, samples,
+    admit, composite_globs, language_of, path_subsumed, pattern_language, patterns_subsumed, raw_accepts,
+    samples,
 )
 
 
@@ -170,7 +172,8 @@ def _find(preds: tuple[FieldPredicate, ...], field: Field) -> Optional[FieldPred
 def condition_implies(a: Condition, ga: bool, b: Condition, gb: bool) -> bool:
     """Every call satisfying ``a`` (granting side if ``ga``) satisfies ``b``
     (granting side if ``gb``), on the request side. Sound, not complete; an
-    unanalysable pattern makes it False."""
+    unanalysable pattern makes it False. Raises
+    :class:`~policyc.analysis.errors.BudgetExceeded` past the work budget."""
     va, vb = request_view(a), request_view(b)
     if vb.always:
         return True
@@ -185,6 +188,8 @@ def condition_implies(a: Condition, ga: bool, b: Condition, gb: bool) -> bool:
             elif pa is None or not pa.patterns or not predicate_implies(pa, ga, pb, gb):
                 return False
         return _params_imply(a.any_param, b.any_param) and _depth_implies(a, b) and _count_implies(a, b)
+    except BudgetExceeded:
+        raise
     except Unsupported:
         return False
 
@@ -194,7 +199,8 @@ def condition_implies(a: Condition, ga: bool, b: Condition, gb: bool) -> bool:
 
 def scope_includes(outer: Scope, inner: Scope) -> bool:
     """Every call in ``inner``'s scope is in ``outer``'s (tools, agent and
-    session globs; enabled-ness is the caller's business)."""
+    session globs; enabled-ness is the caller's business). Raises
+    :class:`~policyc.analysis.errors.BudgetExceeded` past the work budget."""
     try:
         if outer.tools and not (inner.tools and patterns_subsumed(inner.tools, list(outer.tools))):
             return False
@@ -204,6 +210,8 @@ def scope_includes(outer: Scope, inner: Scope) -> bool:
             if mine is None or not patterns_subsumed([mine], [theirs]):
                 return False
         return True
+    except BudgetExceeded:
+        raise
     except Unsupported:
         return False
 
@@ -215,6 +223,8 @@ def _predicate_empty(pred: FieldPredicate, granting: bool) -> bool:
     """Proven: no call satisfies ``pred`` (see :func:`condition_unsatisfiable`)."""
     if not pred.patterns:
         return pred.field is Field.SESSION and is_empty(language_of(pred, granting).language)
+    for pattern in (*pred.patterns, *pred.exclusions):
+        admit(pattern)  # sampling a very long pattern is not cheap either
     if any(raw_accepts(pred, v) for p in pred.patterns for v in samples(p)):
         return False  # a sample value satisfies it (on the raw value; enough to refute emptiness)
     if pred.field in (Field.URL, Field.DOMAIN, Field.SESSION, Field.PARAM, Field.ENV_ASSIGNMENT):
@@ -235,7 +245,9 @@ def condition_unsatisfiable(cond: Condition, granting: bool) -> Optional[str]:
     ``gte > lte``, or one field predicate whose patterns are all covered by
     its exclusions on the side read (for restrictive command and path rules
     exclusions only apply when every spelling is excluded, so there only an
-    empty pattern language counts). Response-side rules are not judged."""
+    empty pattern language counts). Response-side rules are not judged.
+    Raises :class:`~policyc.analysis.errors.BudgetExceeded` past the work
+    budget (and for patterns :func:`~policyc.analysis.fields.admit` refuses)."""
     if cond.response_side:
         return None
     view = request_view(cond)
@@ -253,6 +265,8 @@ def condition_unsatisfiable(cond: Condition, granting: bool) -> Optional[str]:
                 return f"no {name} value satisfies its patterns minus its exclusions"
         if cond.any_param and all(_predicate_empty(p, granting) for p in cond.any_param):
             return "no tool parameter value satisfies its patterns"
+    except BudgetExceeded:
+        raise
     except Unsupported:
         return None
     return None

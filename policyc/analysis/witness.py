@@ -23,10 +23,12 @@ from policyc.evaluate import Decision, condition_holds, decide, evaluate, in_sco
 from policyc.ir import Condition, Effect, Field, FieldPredicate, Pattern, Policy, PolicySet, Rule, Scope
 from policyc.patterns import match_command_glob
 
+from . import budget as _budget
 from .automata import (
     ANYTHING, Language, Unsupported, concat, intersect, is_empty, regex_language, shortest_witness,
     union,
 )
+from .errors import BudgetExceeded
 from .fields import language_of, matches, pattern_language, raw_accepts, samples, syntax
 from .implication import request_view
 from .tools import CARRIES, TOOL_FIELDS
@@ -35,6 +37,8 @@ from .tools import CARRIES, TOOL_FIELDS
 _DEFAULT_TOOL = {Field.COMMAND: "exec", Field.ENV_ASSIGNMENT: "exec", Field.PATH: "read",
                  Field.URL: "fetch", Field.DOMAIN: "fetch"}
 _PARAM_NAME = {Field.COMMAND: "command", Field.PATH: "path", Field.URL: "url"}
+#: Budget steps per policy or rule a replayed decision evaluates.
+REPLAY_STEPS = 2000
 
 
 class AnyHistory:
@@ -146,7 +150,8 @@ def witness_call(requirements: list[tuple[Condition, bool]], scopes: list[Scope]
     """A call meant to satisfy every ``(condition, granting)`` of
     ``requirements`` inside every scope of ``scopes``, or None when the
     languages show none can (or a pattern is unanalysable). Not verified:
-    replay it (module docstring)."""
+    replay it (module docstring). Raises
+    :class:`~policyc.analysis.errors.BudgetExceeded` past the work budget."""
     views = [(request_view(c), g) for c, g in requirements]
     if any(v.never for v, _ in views):
         return None
@@ -190,6 +195,8 @@ def witness_call(requirements: list[tuple[Condition, bool]], scopes: list[Scope]
         if depth:
             call["agent_depth"] = depth
         return call
+    except BudgetExceeded:
+        raise
     except Unsupported:
         return None
 
@@ -257,7 +264,8 @@ def sample_call(requirements: list[tuple[Condition, bool]], scopes: list[Scope])
 
 def replay(policy_set: PolicySet, call: dict[str, Any]) -> Decision:
     """The reference decision for ``call`` (what ``policyc eval --engine
-    reference`` prints for it)."""
+    reference`` prints for it). Charges ``REPLAY_STEPS`` per policy and rule."""
+    _budget.charge(REPLAY_STEPS * sum(1 + len(p.rules) for p in policy_set.policies))
     return decide(policy_set, ToolCall.from_mapping(call))
 
 
@@ -271,7 +279,9 @@ def fires(policy: Policy, rule: Rule, call: dict[str, Any]) -> bool:
 
 def decided_in(policy_set: PolicySet, policy: Policy, call: dict[str, Any]) -> Optional[int]:
     """The index of the rule of ``policy`` that decides ``call`` when the
-    policy is evaluated on its own (first-applicable), or None."""
+    policy is evaluated on its own (first-applicable), or None. Charges
+    ``REPLAY_STEPS`` per rule."""
+    _budget.charge(REPLAY_STEPS * (1 + len(policy.rules)))
     alone = PolicySet((policy,), policy_set.default)
     decision = evaluate(alone, ToolCall.from_mapping(call))
     return decision.rule.index if decision.rule is not None else None

@@ -6,6 +6,10 @@ runs :data:`PASSES` in order and times each one (like OPA's compiler
 stages), so ``policyc check --timings`` can print where the time goes. Later
 passes read what earlier ones found (``Context.dead``: rules already
 reported as never firing), so one mistake is reported once.
+
+All passes share one work budget (:class:`policyc.analysis.budget.Budget`,
+limits from :func:`run_passes`' ``limits`` or the configuration); the
+last stage, ``analysis-budget``, reports PC110 for what the budget stopped.
 """
 
 from __future__ import annotations
@@ -14,12 +18,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from policyc.analysis.budget import Budget, Limits
+from policyc.config import active_config
 from policyc.diagnostics.model import Diagnostic
 from policyc.diagnostics.progress import progress
 from policyc.loader import LoadedSet
 
 from . import deny_conflicts, empty_conditions, pattern_hygiene, policy_state, reachability, tool_scope
-from .context import Context
+from .context import Context, budget_diagnostics
 from .project_tier import check_project_tier
 
 
@@ -48,18 +54,21 @@ PASSES: list[Pass] = [
     Pass("reachability", reachability.check_reachability),
     Pass("deny-conflicts", deny_conflicts.check_deny_conflicts),
     Pass("project-tier", lambda ctx: check_project_tier(ctx.loaded)),
+    Pass("analysis-budget", budget_diagnostics),
 ]
 
 
 def run_passes(loaded: LoadedSet, *, timings: list[Timing] | None = None,
-               fmt: str | None = None) -> list[Diagnostic]:
+               fmt: str | None = None, limits: Limits | None = None) -> list[Diagnostic]:
     """Every pass of :data:`PASSES` over ``loaded`` (files with load errors
     contribute no policies, as in the engine); appends one :class:`Timing`
     per pass to ``timings`` when given. With ``fmt`` (the output format), a
     progress bar runs on a terminal's stderr for text output
-    (:func:`policyc.diagnostics.progress.progress`). Returns the
-    diagnostics in pass order."""
-    ctx = Context(loaded)
+    (:func:`policyc.diagnostics.progress.progress`). ``limits`` bound the
+    work (default: the ``[budget]`` of the configuration last resolved,
+    :func:`policyc.config.active_config`, else the defaults); the budget's
+    deadline starts now. Returns the diagnostics in pass order."""
+    ctx = Context(loaded, budget=Budget(limits or active_config().budget))
     out: list[Diagnostic] = []
     for stage in PASSES if fmt is None else progress(PASSES, "analysing policies", fmt=fmt):
         start = time.perf_counter()

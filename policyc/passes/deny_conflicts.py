@@ -3,7 +3,12 @@ priority-cannot-beat-deny: deny-overrides across policies (spec §3.3).
 
 An allow (or ask/watch) rule decides a call only when no policy in scope
 denies it; priority orders evaluation and picks the reported message, but
-deny still wins."""
+deny still wins.
+
+Each pair of an exception rule and a deny policy it is judged against is
+one budget item (PC110 when the budget stops it); the pairs are only formed
+between related policies (:func:`_related`), so files checked together do
+not multiply each other's work."""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from typing import Any
 
 from policyc.analysis import condition_implies, decided_in, fires, replay, request_view, scope_includes, witness_call
 from policyc.analysis import Unsupported
+from policyc.analysis.errors import BudgetExceeded
 from policyc.analysis.fields import patterns_subsumed, prefixes_meet, share_sample
 from policyc.analysis.witness import sample_call
 from policyc.checks import check
@@ -85,6 +91,10 @@ def _may_overlap(a: Rule, b: Rule) -> bool:
     return True
 
 
+#: The budget codes of the pairs this pass judges.
+_CODES = ("PC102", "PC103", "PC104")
+
+
 def check_deny_conflicts(ctx: Context) -> list[Diagnostic]:
     """PC102 for an exception rule every call of which a deny rule of
     another policy (whose scope includes its own) surely denies; PC103 for
@@ -94,20 +104,23 @@ def check_deny_conflicts(ctx: Context) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     policies = [p for p in ctx.policy_set.policies if p.enabled]
     deny_policies = [q for q in policies if any(r.effect is Effect.DENY for r in q.rules)]
-    # the project tier exists to restrict global allows: only its proven overrides (PC102) are news
-    global_denies = [q for q in deny_policies if q.tier is Tier.GLOBAL]
+    related = _Related(deny_policies)
     overlaps: list[_Overlap] = []
     for policy in policies:
         for rule in policy.rules:
             if rule.effect not in _EXCEPTIONS or not _live(ctx, policy, rule) \
                     or request_view(rule.condition).always or policy.tier is Tier.PROJECT:
                 continue  # a catch-all is a default, not an exception; PC202 judges project allows
-            finding = _never_applies(ctx, policy, rule, deny_policies)
+            if ctx.skipped(policy.source, rule.span, rule_name(policy, rule), _CODES):
+                break
+            finding = _never_applies(ctx, policy, rule, related.to(policy))
             if finding is not None:
                 ctx.kill(policy, rule)
                 out.append(finding)
                 continue
             if rule.effect is Effect.ALLOW:  # a partly denied ask/watch is ordinary layering
+                # the project tier exists to restrict global allows: only its proven overrides (PC102) are news
+                global_denies = [q for q in related.to(policy) if q.tier is Tier.GLOBAL]
                 overlaps.extend(_partial(ctx, policy, rule, global_denies))
     out.extend(_report_overlaps(overlaps))
     return out
@@ -120,47 +133,106 @@ def _related(policy: Policy, other: Policy) -> bool:
     return other is not policy and (other.source == policy.source or other.tier is not policy.tier)
 
 
+class _Related:
+    """The deny policies :func:`_related` to a policy, in set order, found
+    through indexes by file and tier (not by testing every deny policy of
+    every file checked)."""
+
+    def __init__(self, deny_policies: list[Policy]):
+        self._order = {id(q): n for n, q in enumerate(deny_policies)}
+        self._by_source: dict[str, list[Policy]] = {}
+        self._by_tier: dict[Tier, list[Policy]] = {}
+        for q in deny_policies:
+            self._by_source.setdefault(q.source, []).append(q)
+            self._by_tier.setdefault(q.tier, []).append(q)
+        self._cache: dict[tuple[str, Tier], list[Policy]] = {}
+
+    def to(self, policy: Policy) -> list[Policy]:
+        key = (policy.source, policy.tier)
+        found = self._cache.get(key)
+        if found is None:
+            pool = {id(q): q for q in self._by_source.get(policy.source, [])}
+            for tier, members in self._by_tier.items():
+                if tier is not policy.tier:
+                    pool.update((id(q), q) for q in members)
+            found = self._cache[key] = sorted(pool.values(), key=lambda q: self._order[id(q)])
+        return [q for q in found if q is not policy and _related(policy, q)]
+
+
+def _pair(policy: Policy, rule: Rule, other: Policy) -> str:
+    return f"{rule_name(policy, rule)} against `{other.name}`"
+
+
+#: :func:`_never_applies_by` result: stop looking (a prover's witness did not replay).
+_STOP = object()
+
+
 def _never_applies(ctx: Context, policy: Policy, rule: Rule, deny_policies: list[Policy]) -> Diagnostic | None:
     for other in deny_policies:
-        if not _related(policy, other) or not scope_includes(other.scope, policy.scope):
-            continue
-        deny = _prover(ctx, policy, rule, other)
-        if deny is None:
-            continue
-        call = witness_call([(rule.condition, rule.effect.granting)], [policy.scope])
-        decision = _verified(ctx, policy, rule, call)
-        if decision is None:
+        if ctx.skipped(policy.source, rule.span, _pair(policy, rule, other), _CODES):
             return None
-        return check("PC102").at(
-            rule.span, f"{rule.effect.value} exception never takes effect: every call {rule_name(policy, rule)} "
-            f"matches is denied by rule {deny.index + 1} of `{other.name}` (deny wins over any priority)",
-            label=f"overridden by `{other.name}`",
-            help=f"move the exception into `{other.name}` before rule {deny.index + 1} "
-                 "(or into its exclusions), or delete it",
-            witness=call, witness_decision=decision.to_json())
+        found = ctx.attempt(policy.source, rule.span, _pair(policy, rule, other), _CODES,
+                            _never_applies_by, ctx, policy, rule, other)
+        if found is _STOP:
+            return None
+        if found is not None:
+            return found
     return None
 
 
+def _never_applies_by(ctx: Context, policy: Policy, rule: Rule, other: Policy):
+    """PC102 for ``rule`` overridden by ``other``; :data:`_STOP` when a
+    prover exists but its witness does not replay; None to go on."""
+    if not scope_includes(other.scope, policy.scope):
+        return None
+    deny = _prover(ctx, policy, rule, other)
+    if deny is None:
+        return None
+    call = witness_call([(rule.condition, rule.effect.granting)], [policy.scope])
+    decision = _verified(ctx, policy, rule, call)
+    if decision is None:
+        return _STOP
+    return check("PC102").at(
+        rule.span, f"{rule.effect.value} exception never takes effect: every call {rule_name(policy, rule)} "
+        f"matches is denied by rule {deny.index + 1} of `{other.name}` (deny wins over any priority)",
+        label=f"overridden by `{other.name}`",
+        help=f"move the exception into `{other.name}` before rule {deny.index + 1} "
+             "(or into its exclusions), or delete it",
+        witness=call, witness_decision=decision.to_json())
+
+
 def _partial(ctx: Context, policy: Policy, rule: Rule, deny_policies: list[Policy]) -> list[_Overlap]:
+    """At most one overlap of ``rule`` with each of ``deny_policies``."""
     found = []
     for other in deny_policies:
-        if not _related(policy, other) or not _tools_overlap(policy.scope, other.scope):
-            continue
-        priority_case = policy.priority < other.priority  # PC104 is reported whatever the layering
-        for deny in other.rules:
-            if deny.effect is not Effect.DENY or not _live(ctx, other, deny) or not _may_overlap(rule, deny) \
-                    or (not priority_case and _carved_out(rule, deny)):
-                continue
-            requirements = [(rule.condition, rule.effect.granting), (deny.condition, False)]
-            scopes = [policy.scope, other.scope]
-            call = sample_call(requirements, scopes)
-            if call is None and _small(rule) and _small(deny):
-                call = witness_call(requirements, scopes)
-            decision = _verified(ctx, policy, rule, call)
-            if decision is not None:
-                found.append(_Overlap(policy, rule, other, call, decision))
-                break
+        if ctx.skipped(policy.source, rule.span, _pair(policy, rule, other), _CODES):
+            break
+        overlap = ctx.attempt(policy.source, rule.span, _pair(policy, rule, other), _CODES,
+                              _partial_by, ctx, policy, rule, other)
+        if overlap is not None:
+            found.append(overlap)
     return found
+
+
+def _partial_by(ctx: Context, policy: Policy, rule: Rule, other: Policy) -> _Overlap | None:
+    """The first overlap of ``rule`` with a deny rule of ``other`` that a
+    replayed witness shows, or None."""
+    if not _tools_overlap(policy.scope, other.scope):
+        return None
+    priority_case = policy.priority < other.priority  # PC104 is reported whatever the layering
+    for deny in other.rules:
+        if deny.effect is not Effect.DENY or not _live(ctx, other, deny) or not _may_overlap(rule, deny) \
+                or (not priority_case and _carved_out(rule, deny)):
+            continue
+        requirements = [(rule.condition, rule.effect.granting), (deny.condition, False)]
+        scopes = [policy.scope, other.scope]
+        call = sample_call(requirements, scopes)
+        if call is None and _small(rule) and _small(deny):
+            call = witness_call(requirements, scopes)
+        decision = _verified(ctx, policy, rule, call)
+        if decision is not None:
+            return _Overlap(policy, rule, other, call, decision)
+    return None
 
 
 #: Most star runs (``*`` or ``**``) in a condition for which the exhaustive
@@ -188,6 +260,8 @@ def _carved_out(allow: Rule, deny: Rule) -> bool:
         return bool(shared) and all(
             patterns_subsumed(list(p.patterns), list(mine[p.field].patterns),
                               folded=p.field is Field.PATH) for p in shared)
+    except BudgetExceeded:
+        raise
     except Unsupported:
         return False
 

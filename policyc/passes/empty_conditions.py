@@ -12,13 +12,17 @@ from .context import Context, rule_name
 
 def check_empty_conditions(ctx: Context) -> list[Diagnostic]:
     """PC105 for every live rule whose condition is proven unsatisfiable on
-    its side (:func:`policyc.analysis.condition_unsatisfiable`); marks it dead."""
+    its side (:func:`policyc.analysis.condition_unsatisfiable`); marks it
+    dead. Each rule is one budget item."""
     out = []
     for policy in ctx.policy_set.policies:
         for rule in policy.rules:
             if ctx.is_dead(policy, rule):
                 continue
-            reason = condition_unsatisfiable(rule.condition, rule.effect.granting)
+            if ctx.skipped(policy.source, rule.span, rule_name(policy, rule), ("PC105",)):
+                break
+            reason = ctx.attempt(policy.source, rule.span, rule_name(policy, rule), ("PC105",),
+                                 condition_unsatisfiable, rule.condition, rule.effect.granting)
             if reason is not None:
                 ctx.kill(policy, rule)
                 out.append(check("PC105").at(

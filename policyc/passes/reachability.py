@@ -13,8 +13,21 @@ from policyc.ir import Effect, Policy, Rule
 from .context import Context, rule_name
 
 
-def _same(a: Rule, b: Rule) -> bool:
-    return dataclasses.replace(a, index=0) == dataclasses.replace(b, index=0)
+def _twins(policy: Policy) -> dict[int, Rule]:
+    """Rule index -> the first earlier rule structurally equal to it (a
+    dictionary over the rules with their index blanked: linear, so a policy
+    of thousands of rules costs no quadratic comparisons)."""
+    first: dict = {}
+    out = {}
+    for rule in policy.rules:
+        key = dataclasses.replace(rule, index=0)
+        try:
+            twin = first.setdefault(key, rule)
+        except TypeError:  # an unhashable value somewhere: compare one by one
+            twin = next((r for r in policy.rules[:rule.index] if dataclasses.replace(r, index=0) == key), rule)
+        if twin is not rule:
+            out[rule.index] = twin
+    return out
 
 
 def _shadower(policy: Policy, rule: Rule) -> Rule | None:
@@ -35,20 +48,25 @@ def check_reachability(ctx: Context) -> list[Diagnostic]:
     PC101 for a rule every call of which an earlier rule of the same policy
     decides (proven by :func:`condition_implies`), reported only with a
     witness call that the reference evaluator shows decided by the earlier
-    rule. Response-side rules are left alone (they also act on output)."""
+    rule. Response-side rules are left alone (they also act on output).
+    PC101 is judged per rule as one budget item."""
     out = []
     for policy in ctx.policy_set.policies:
+        twins = _twins(policy)
         for rule in policy.rules:
             if ctx.is_dead(policy, rule) or rule.condition.response_side:
                 continue
-            twin = next((r for r in policy.rules[:rule.index] if _same(r, rule)), None)
+            twin = twins.get(rule.index)
             if twin is not None:
                 ctx.kill(policy, rule)
                 out.append(check("PC302").at(
                     rule.span, f"{rule_name(policy, rule)} repeats rule {twin.index + 1} exactly; "
                     "it can never decide a call", label="duplicate", help="delete the repeat"))
                 continue
-            finding = _unreachable(ctx, policy, rule)
+            if ctx.skipped(policy.source, rule.span, rule_name(policy, rule), ("PC101",)):
+                continue
+            finding = ctx.attempt(policy.source, rule.span, rule_name(policy, rule), ("PC101",),
+                                  _unreachable, ctx, policy, rule)
             if finding is not None:
                 ctx.kill(policy, rule)
                 out.append(finding)
