@@ -855,11 +855,8 @@ def _dialects(candidate: str) -> list[str]:
     candidate (``matchRestrictiveAlternateCommandFirst``): cmd when it looks
     like a cmd wrapper or holds ``^``, ``&>`` or a ``'`` with ``&``/``|``;
     PowerShell when it looks like a PowerShell wrapper or holds a backtick."""
-    out = []
-    if shells.looks_like_cmd(candidate):
-        out.append(shells.CMD)
-    if shells.looks_like_powershell(candidate):
-        out.append(shells.POWERSHELL)
+    wrapper = shells.wrapper_dialect(candidate)
+    out = [wrapper] if wrapper in (shells.CMD, shells.POWERSHELL) else []
     if "^" in candidate or "&>" in candidate or ("'" in candidate and ("&" in candidate or "|" in candidate)):
         out.append(shells.CMD)
     if "`" in candidate:
@@ -1061,7 +1058,7 @@ class CommandAnalysis:
         """Whether a granting rule folds the executable's case: the command
         looks like a cmd.exe or PowerShell wrapper (the engine then matches
         on its Windows reading)."""
-        return shells.looks_like_cmd(self.command) or shells.looks_like_powershell(self.command)
+        return shells.wrapper_dialect(self.command) in (shells.CMD, shells.POWERSHELL)
 
     @property
     def granting_texts(self) -> tuple[str, ...]:

@@ -199,77 +199,83 @@ def _tokenize_posix(cmd: str) -> list[str]:
     return tokens
 
 
+class _Words:
+    """Words being built by a tokenizer in which a quoted empty word counts:
+    ``add`` text, ``start`` a word without text, ``end`` the current one."""
+
+    def __init__(self) -> None:
+        self.words: list[str] = []
+        self._cur: list[str] | None = None
+
+    def add(self, text: str) -> None:
+        self.start()
+        self._cur.append(text)  # type: ignore[union-attr]
+
+    def start(self) -> None:
+        if self._cur is None:
+            self._cur = []
+
+    def end(self) -> list[str]:
+        if self._cur is not None:
+            self.words.append("".join(self._cur))
+            self._cur = None
+        return self.words
+
+
 def _tokenize_cmd(cmd: str) -> list[str]:
-    tokens: list[str] = []
-    cur: list[str] = []
-    in_double = started = False
+    words = _Words()
+    in_double = False
     i, n = 0, len(cmd)
     while i < n:
         ch = cmd[i]
         if ch == "^" and not in_double and i + 1 < n:
-            cur.append(cmd[i + 1])
-            started = True
+            words.add(cmd[i + 1])
             i += 2
             continue
         if ch == '"':
             in_double = not in_double
-            started = True
+            words.start()
         elif ch in " \t" and not in_double:
-            if started:
-                tokens.append("".join(cur))
-                cur.clear()
-                started = False
+            words.end()
         else:
-            cur.append(ch)
-            started = True
+            words.add(ch)
         i += 1
-    if started:
-        tokens.append("".join(cur))
-    return tokens
+    return words.end()
 
 
 def _tokenize_powershell(cmd: str) -> list[str]:
-    tokens: list[str] = []
-    cur: list[str] = []
+    words = _Words()
     quote = ""
-    started = False
     i, n = 0, len(cmd)
     while i < n:
         ch = cmd[i]
         if quote == "'":
             if ch == "'":
                 if i + 1 < n and cmd[i + 1] == "'":
-                    cur.append("'")
+                    words.add("'")
                     i += 2
                     continue
                 quote = ""
             else:
-                cur.append(ch)
+                words.add(ch)
         elif ch == "`" and i + 1 < n:
-            cur.append(cmd[i + 1])
-            started = True
+            words.add(cmd[i + 1])
             i += 2
             continue
         elif quote == '"':
             if ch == '"':
                 quote = ""
             else:
-                cur.append(ch)
+                words.add(ch)
         elif ch in "'\"":
             quote = ch
-            started = True
+            words.start()
         elif ch in " \t":
-            if started:
-                tokens.append("".join(cur))
-                cur.clear()
-                started = False
+            words.end()
         else:
-            cur.append(ch)
-            started = True
+            words.add(ch)
         i += 1
-    if started:
-        tokens.append("".join(cur))
-    return tokens
+    return words.end()
 
 
 _TOKENIZERS = {POSIX: _tokenize_posix, CMD: _tokenize_cmd, POWERSHELL: _tokenize_powershell}
