@@ -501,18 +501,30 @@ class Fields:
         return cls(command, path, url, domain, workdir)
 
 
+class NumberOutOfRange(ValueError):
+    """A call holds an integer no ``float64`` can hold (the engine's JSON
+    decoding refuses the call)."""
+
+
 def go_value_text(value: Any) -> str:
     """``fmt.Sprintf("%v", value)`` for a value decoded from JSON by Go
     (numbers are ``float64``): ``<nil>``, ``true``/``false``, shortest
     ``%g`` numbers with the exponent form from 1e+06 or below 1e-04 (``42``,
     ``1.5``, ``1e+06``), strings as they are, ``[a b]`` for lists and
-    ``map[k:v]`` (sorted keys) for objects."""
+    ``map[k:v]`` (sorted keys) for objects.
+
+    Raises :class:`NumberOutOfRange` for an integer too large for a
+    ``float64``: Go's JSON decoding refuses such a call before the engine
+    sees it."""
     if value is None:
         return "<nil>"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (int, float)):
-        return _go_float(float(value))
+        try:
+            return _go_float(float(value))
+        except OverflowError:
+            raise NumberOutOfRange(f"number {str(value)[:20]}... is out of the range of a 64-bit float") from None
     if isinstance(value, str):
         return value
     if isinstance(value, Mapping):

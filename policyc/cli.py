@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import gc
 import json
 import os
 import signal
@@ -152,6 +153,9 @@ def main() -> None:
     Run `policyc COMMAND --help` for each command. Check documentation:
     docs/checks/<CODE>.md.
     """
+    # A run builds large acyclic trees (YAML nodes, IR, automata) and ends:
+    # collecting cycles every 700 allocations spent a third of the loading time.
+    gc.set_threshold(50_000, 20, 20)
 
 
 @main.command()
@@ -199,9 +203,9 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
             _warn(NO_FILES)
     else:
         files = [default_policy()]
-    loaded = load_policy_set(files, project=project)
+    loaded = load_policy_set(files, project=project, source_bytes=config.budget.source_bytes)
     stages: list | None = [] if timings else None
-    diagnostics = sorted(loaded.diagnostics + run_passes(loaded, timings=stages, fmt=fmt), key=Diagnostic.sort_key)
+    diagnostics = sorted(loaded.diagnostics + run_passes(loaded, timings=stages, fmt=fmt, limits=config.budget), key=Diagnostic.sort_key)
     for stage in stages or ():
         click.echo(f"pass {stage.name:<18} {stage.seconds:8.3f} s  {stage.findings} finding(s)", err=True)
     diagnostics = apply_suppressions(diagnostics, loaded.files, config)

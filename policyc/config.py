@@ -14,8 +14,9 @@ directory ``policyc.toml`` wins, and a ``pyproject.toml`` without
     [budget]                                      # analysis work limits
     item-steps = 2_000_000                        # per pattern, rule or rule pair
     file-steps = 10_000_000                       # per policy file
-    run-steps = 100_000_000                       # per run
+    run-steps = 30_000_000                        # per run
     seconds = 30                                  # wall clock per run
+    source-bytes = 2_097_152                      # policy source per run
 
 Path globs are relative to the configuration file's directory and use the
 path-glob dialect of ``path_matches`` (``*`` stays within one directory,
@@ -44,7 +45,7 @@ CONFIG_NAMES = ("policyc.toml", "pyproject.toml")
 KEYS = ("fail-on", "severity", "ignore", "budget")
 #: ``[budget]`` key -> :class:`~policyc.analysis.budget.Limits` field.
 BUDGET_KEYS = {"item-steps": "item_steps", "file-steps": "file_steps", "run-steps": "run_steps",
-               "seconds": "seconds"}
+               "seconds": "seconds", "source-bytes": "source_bytes"}
 _LEVELS = {s.value: s for s in Severity}
 
 
@@ -86,10 +87,6 @@ class Config:
         if relative.startswith("../"):
             return False
         return any(diag.code in codes and match_path_glob(glob, relative) for glob, codes in self.ignore)
-
-
-#: The configuration :func:`resolve_config` returned last (see :func:`active_config`).
-_active: Config | None = None
 
 
 def find_config(start: Path | None = None) -> Path | None:
@@ -142,24 +139,11 @@ def load_config(path: Path) -> Config:
 def resolve_config(explicit: str | None, *, disabled: bool = False) -> Config:
     """The configuration for a run: the file named by ``--config``, none with
     ``--no-config``, else the one :func:`find_config` finds (or the empty
-    configuration). It becomes the :func:`active_config`. Raises
-    :class:`ConfigError`."""
-    global _active
+    configuration). Raises :class:`ConfigError`."""
     if disabled:
-        config = Config()
-    else:
-        path = Path(explicit) if explicit else find_config()
-        config = load_config(path) if path else Config()
-    _active = config
-    return config
-
-
-def active_config() -> Config:
-    """The configuration :func:`resolve_config` returned last in this process
-    (the empty configuration before any): what
-    :func:`policyc.passes.run_passes` takes its budget from when not given
-    limits."""
-    return _active if _active is not None else Config()
+        return Config()
+    path = Path(explicit) if explicit else find_config()
+    return load_config(path) if path else Config()
 
 
 @dataclass(frozen=True)
@@ -258,7 +242,7 @@ def _budget(value: Any, where: _Where) -> Limits:
             expected = "a positive number of seconds"
         else:
             ok = isinstance(number, int) and not isinstance(number, bool) and number > 0
-            expected = "a positive integer (steps)"
+            expected = "a positive integer (bytes)" if key == "source-bytes" else "a positive integer (steps)"
         if not ok:
             raise where.error(name, f"{number!r} is not {expected}")
         out[BUDGET_KEYS[key]] = number

@@ -16,6 +16,7 @@ deny. The project file's own ``default_action`` may only restrict
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from policyc.checks import check
 from policyc.diagnostics.model import Diagnostic
 from policyc.frontends.rampart import LoadedFile, load_file
 from policyc.frontends.yaml_source import YMap
-from policyc.ir import Effect, PolicySet, Tier
+from policyc.ir import Effect, PolicySet, Span, Tier
 
 PROJECT_SUFFIX = (".rampart", "policy.yaml")
 
@@ -66,21 +67,53 @@ def is_project_file(path: str) -> bool:
     return Path(path).parts[-2:] == PROJECT_SUFFIX
 
 
-def load_policy_set(paths: list[str], *, project: str | None = None) -> LoadedSet:
+def load_policy_set(paths: list[str], *, project: str | None = None,
+                    source_bytes: int | None = None) -> LoadedSet:
     """Load the files of ``paths`` (global tier, or project tier by name) and
     the optional ``project`` file into one policy set.
 
-    Raises ``OSError`` when a file cannot be read; content problems are
-    diagnostics on the returned files.
+    With ``source_bytes`` (``policyc check``'s ``[budget] source-bytes``),
+    files that hold more bytes in all are not read: the set is empty and the
+    first file past the limit carries PC111 source-budget, so a pull request
+    of megabytes of policy fails at once instead of stalling the run.
+
+    Raises ``OSError`` when a file cannot be read (or, with
+    ``source_bytes``, measured); content problems are diagnostics on the
+    returned files.
     """
-    files = []
-    for path in sorted(expand(paths), key=lambda p: Path(p).name):
-        tier = Tier.PROJECT if is_project_file(path) else Tier.GLOBAL
-        files.append(load_file(path, tier=tier))
+    named = [(path, Tier.PROJECT if is_project_file(path) else Tier.GLOBAL)
+             for path in sorted(expand(paths), key=lambda p: Path(p).name)]
     if project is not None:
-        files.append(load_file(project, tier=Tier.PROJECT))
+        named.append((project, Tier.PROJECT))
+    refused = _over_source_budget([path for path, _ in named], source_bytes)
+    if refused is not None:
+        files = [LoadedFile(path, [refused] if path == refused.span.path else [], tier=tier)
+                 for path, tier in named]
+        return LoadedSet(assemble(files), files)
+    files = [load_file(path, tier=tier) for path, tier in named]
     _cross_file_duplicates(files)
     return LoadedSet(assemble(files), files)
+
+
+def _over_source_budget(paths: list[str], limit: int | None) -> Diagnostic | None:
+    """PC111 at line 1 of the first of ``paths`` whose size (``os.stat``)
+    takes the total past ``limit`` bytes, or None (also with no limit)."""
+    if limit is None:
+        return None
+    total, first = 0, None
+    for path in paths:
+        total += os.stat(path).st_size
+        if first is None and total > limit:
+            first = path
+    if first is None:
+        return None
+    return check("PC111").at(
+        Span(first, 1, 1, 1, 2),
+        f"not checked: the {len(paths)} file(s) to check hold {total:,} bytes, over the source budget of "
+        f"{limit:,} bytes; nothing was checked",
+        help="check fewer files per run (pre-commit passes files in batches), or raise `source-bytes` "
+             "in the `[budget]` configuration (docs/configuration.md)",
+        label="the budget runs out in this file")
 
 
 #: The one duplicate the engine's directory loader tolerates: Rampart <= 1.5

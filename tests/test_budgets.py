@@ -20,7 +20,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import policyc.config as config
 import policyc.passes as passes
 from policyc.analysis import automata
 from policyc.analysis.budget import DEFAULT_LIMITS, Budget, Limits, charge, metered
@@ -35,14 +34,6 @@ from .conftest import CORPORA, needs_corpora
 #: Wall time one pathological `check` may take (seconds).
 WALL_S = 2.0
 STANDARD = CORPORA / "rampart" / "policies" / "standard.yaml"
-
-
-@pytest.fixture(autouse=True)
-def _restore_active_config(monkeypatch):
-    """`resolve_config` makes its result the active configuration (the
-    budget of later `run_passes` calls): keep a test's `[budget]` from
-    leaking into other tests."""
-    monkeypatch.setattr(config, "_active", None)
 
 
 @pytest.fixture
@@ -221,6 +212,32 @@ def test_many_files_of_many_policies_stop_at_the_run_budget(tmp_path, budgets):
     assert budgets[-1].run_spent <= limit + DEFAULT_LIMITS.item_steps
 
 
+def test_many_files_of_many_policies_are_refused_at_once(tmp_path):
+    """The issue's 50 files of 1,000 policies (12.6 MB; 9 minutes before the
+    budgets, 40 s with the analysis budget alone): over the default
+    source budget, so nothing is read and PC111 fails the run at once."""
+    files = _many(tmp_path, files=50, policies=1000)
+    status, found, seconds = _check(*files)
+    assert seconds < WALL_S and status == 1
+    (refused,) = found
+    assert refused["code"] == "PC111" and refused["severity"] == "error" and refused["line"] == 1
+    assert refused["path"].endswith("f16.yaml")  # sorted by name, f16 is where 2 MiB runs out
+    assert "the 50 file(s) to check hold 12,614,700 bytes, over the source budget of 2,097,152 bytes" \
+        in refused["message"]
+
+
+def test_the_source_budget_is_configurable_and_inclusive(tmp_path):
+    files = _many(tmp_path, files=2, policies=3)
+    total = sum(path.stat().st_size for path in files)
+    cfg = tmp_path / "policyc.toml"
+    cfg.write_text(f"[budget]\nsource-bytes = {total}\n")
+    status, found, _ = _check(*files, config_file=cfg)
+    assert status == 0 and not [d for d in found if d["code"] == "PC111"]
+    cfg.write_text(f"[budget]\nsource-bytes = {total - 1}\n")
+    status, found, _ = _check(*files, config_file=cfg)
+    assert status == 1 and [(d["code"], Path(d["path"]).name) for d in found] == [("PC111", "f1.yaml")]
+
+
 def test_one_big_file_stops_at_the_file_budget(tmp_path):
     (path,) = _many(tmp_path, files=1, policies=40)
     cfg = tmp_path / "policyc.toml"
@@ -316,7 +333,10 @@ def test_budget_table_is_read_and_validated(tmp_path):
     assert load_config(path).budget == Limits(item_steps=10, file_steps=20, run_steps=30, seconds=1.5)
     path.write_text("[budget]\nrun-steps = 7\n")
     assert load_config(path).budget == Limits(run_steps=7)
-    for bad, problem in [("steps = 1", "unknown key"), ("item-steps = 0", "not a positive integer"),
+    path.write_text("[budget]\nsource-bytes = 4096\n")
+    assert load_config(path).budget == Limits(source_bytes=4096)
+    for bad, problem in [("source-bytes = 0", r"not a positive integer \(bytes\)"), ("steps = 1", "unknown key"),
+                         ("item-steps = 0", "not a positive integer"),
                          ("file-steps = 1.5", "not a positive integer"), ("run-steps = true", "not a positive"),
                          ("seconds = -1", "not a positive number"), ("seconds = \"1\"", "not a positive number")]:
         path.write_text(f"[budget]\n{bad}\n")
@@ -327,9 +347,8 @@ def test_budget_table_is_read_and_validated(tmp_path):
         load_config(path)
 
 
-def test_pyproject_budget_and_the_active_configuration(tmp_path, monkeypatch):
+def test_pyproject_budget(tmp_path, monkeypatch):
     (tmp_path / "pyproject.toml").write_text("[tool.policyc.budget]\nitem-steps = 12345\n")
     monkeypatch.chdir(tmp_path)
     assert resolve_config(None).budget.item_steps == 12345
-    assert config.active_config().budget.item_steps == 12345
-    assert resolve_config(None, disabled=True).budget == DEFAULT_LIMITS == config.active_config().budget
+    assert resolve_config(None, disabled=True).budget == DEFAULT_LIMITS

@@ -139,6 +139,31 @@ def test_alias_and_input_fallback():
     assert evaluate(ps, ToolCall("read", {}, input={"filepath": "/home/u/.ssh/id_rsa"})).action is Effect.DENY
 
 
+def test_a_number_no_float64_holds_is_refused_by_the_reference_and_denied_by_the_bundle():
+    """Go's JSON decoding refuses 1e400-sized integers before the engine
+    sees the call: the reference raises its documented ValueError, the
+    runtime denies with a reason (never OverflowError)."""
+    from policyc.callfields import NumberOutOfRange
+    from policyc.codegen.bundle import compile_policy_set
+    from policyc.runtime import load_bundle
+
+    ps = policy_set("""
+    default_action: allow
+    policies:
+      - name: p
+        rules:
+          - action: allow
+            when: {tool_param_matches: {n: "1*"}}
+    """)
+    call = ToolCall("exec", {"command": "ls"}, input={"n": 10 ** 400})
+    with pytest.raises(NumberOutOfRange, match="out of the range of a 64-bit float"):
+        evaluate(ps, call)
+    bundle = load_bundle(compile_policy_set(ps, {}))
+    decision = bundle.decide({"tool": "exec", "params": {"command": "ls"}, "input": {"n": 10 ** 400}})
+    assert decision.action == "deny" and decision.message == "tool call holds a number out of range; failing closed"
+    assert bundle.decide({"tool": "exec", "params": {"command": "ls"}, "input": {"n": 10}}).action == "allow"
+
+
 def test_overlong_command_is_denied():
     ps = policy_set("default_action: allow\npolicies: []\n")
     assert evaluate(ps, exec_call("echo " + "a" * 9000)).action is Effect.DENY

@@ -33,7 +33,8 @@ from policyc.patterns import (
     path_spellings,
     validate_regex,
 )
-from policyc.patterns.grammars import grammar_dir
+from policyc.patterns import glob as glob_module
+from policyc.patterns.grammars import grammar_dir, parser
 
 CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 
@@ -54,6 +55,20 @@ def test_parse_glob_typed_tokens():
         Literal("a"), CharClass(True, (("b", "d"),)), Star(), Question(), DoubleStar(), Literal("x"),
     )
     assert [t.offset for t in glob.tokens] == [0, 1, 7, 8, 9, 11]
+
+
+@settings(max_examples=600, deadline=None)
+@given(text=st.text(alphabet="*?ab/.-!^]\\", max_size=14), start=st.sampled_from(["nfa", "segment", "domain"]))
+def test_outer_tokens_are_the_grammars_tokens(text, start):
+    """The regex fast path for class-free globs gives the LALR parser's
+    tokens, offsets included (offsets do not take part in token equality)."""
+    if start == "domain" and "\\" in text:
+        return  # escapes: only the grammar reads them
+    tree = parser("glob", start).parse(text)
+    expected = glob_module._tokens_from_tree(tree, start)
+    fast = glob_module._outer_tokens(text, start)
+    assert fast == expected
+    assert [t.offset for t in fast] == [t.offset for t in expected]
 
 
 def test_parse_glob_bang_is_not_negation():

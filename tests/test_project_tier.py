@@ -16,6 +16,8 @@ from policyc.cli import main
 from policyc.evaluate import ToolCall, decide
 from policyc.ir import Tier
 from policyc.loader import load_policy_set
+from policyc.analysis.budget import Budget, Limits
+from policyc.passes.context import Context, budget_diagnostics
 from policyc.passes.project_tier import check_project_tier, verify_no_weakening
 
 from .test_bundle import NOW, _policy_sets, calls, targeted_calls
@@ -65,7 +67,7 @@ def _write(tmp_path: Path) -> tuple[str, str]:
 def test_allow_and_default_in_project_tier_are_reported_with_a_replayable_witness(tmp_path):
     global_, project = _write(tmp_path)
     loaded = load_policy_set([global_], project=project)
-    found = {d.code: d for d in check_project_tier(loaded)}
+    found = {d.code: d for d in check_project_tier(Context(loaded))}
     assert set(found) == {"PC202", "PC203"}
     assert "global default `ask`" in found["PC203"].message and found["PC203"].span.line == 2
     allow = found["PC202"]
@@ -75,9 +77,22 @@ def test_allow_and_default_in_project_tier_are_reported_with_a_replayable_witnes
     assert replay.to_json() == allow.extra["witness_decision"] and replay.action.value == "deny"
 
 
+def test_the_witness_search_is_budgeted(tmp_path):
+    """A witness search the budget stops: PC202 stands without a witness, and
+    PC110 says which rule's witness was not searched for."""
+    global_, project = _write(tmp_path)
+    loaded = load_policy_set([global_], project=project)
+    ctx = Context(loaded, budget=Budget(Limits(item_steps=50)))
+    (allow,) = [d for d in check_project_tier(ctx) if d.code == "PC202"]
+    assert "witness" not in allow.extra
+    (miss,) = budget_diagnostics(ctx)
+    assert miss.code == "PC110" and miss.span == allow.span
+    assert "the witness of rule 1 of `cleanup`" in miss.message and "PC202 makes no claim" in miss.message
+
+
 def test_without_global_files_only_default_allow_is_known_to_be_ineffective(tmp_path):
     _, project = _write(tmp_path)
-    found = check_project_tier(load_policy_set([], project=project))
+    found = check_project_tier(Context(load_policy_set([], project=project)))
     assert sorted(d.code for d in found) == ["PC202", "PC203"]
     assert "witness" not in found[0].extra and "any global default" in \
         next(d for d in found if d.code == "PC203").message

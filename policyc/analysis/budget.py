@@ -46,12 +46,16 @@ CLOCK_EVERY = 20_000
 class Limits:
     """Budget limits: ``item_steps``, ``file_steps`` and ``run_steps`` in
     steps (positive integers), ``seconds`` of wall-clock time per run
-    (positive). Configured by the ``[budget]`` table (docs/configuration.md)."""
+    (positive), and ``source_bytes``: the most bytes of policy source one
+    ``check`` run reads (:func:`policyc.loader.load_policy_set`; PC111
+    when more are named). Configured by the ``[budget]`` table
+    (docs/configuration.md)."""
 
     item_steps: int = 2_000_000
     file_steps: int = 10_000_000
-    run_steps: int = 100_000_000
+    run_steps: int = 30_000_000
     seconds: float = 30.0
+    source_bytes: int = 2 << 20
 
 
 DEFAULT_LIMITS = Limits()

@@ -70,6 +70,7 @@ _CHECKS = [
     Check("PC108", "disabled-policy", Severity.INFO, "A policy with `enabled: false`; none of its rules is evaluated."),
     Check("PC109", "expired-rule", W, "A rule whose expires_at has passed; the engine skips it."),
     Check("PC110", "analysis-budget", Severity.INFO, "A pattern or rule pair not analysed: it needs more work than the budget allows."),
+    Check("PC111", "source-budget", E, "More policy source named in one `check` run than the source budget allows; nothing was checked."),
     Check("PC301", "subsumed-pattern", Severity.INFO, "A pattern that another pattern of the same list already covers."),
     Check("PC302", "duplicate-rule", W, "A rule structurally equal to an earlier rule of its policy."),
     Check("PC303", "pattern-never-matches-field", W, "A pattern no value of its field can match."),

@@ -8,7 +8,8 @@ passes read what earlier ones found (``Context.dead``: rules already
 reported as never firing), so one mistake is reported once.
 
 All passes share one work budget (:class:`policyc.analysis.budget.Budget`,
-limits from :func:`run_passes`' ``limits`` or the configuration); the
+limits from :func:`run_passes`' ``limits``, which ``policyc check`` takes
+from the configuration's ``[budget]``); the
 last stage, ``analysis-budget``, reports PC110 for what the budget stopped.
 """
 
@@ -18,8 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from policyc.analysis.budget import Budget, Limits
-from policyc.config import active_config
+from policyc.analysis.budget import DEFAULT_LIMITS, Budget, Limits
 from policyc.diagnostics.model import Diagnostic
 from policyc.diagnostics.progress import progress
 from policyc.loader import LoadedSet
@@ -53,7 +53,7 @@ PASSES: list[Pass] = [
     Pass("empty-conditions", empty_conditions.check_empty_conditions),
     Pass("reachability", reachability.check_reachability),
     Pass("deny-conflicts", deny_conflicts.check_deny_conflicts),
-    Pass("project-tier", lambda ctx: check_project_tier(ctx.loaded)),
+    Pass("project-tier", check_project_tier),
     Pass("analysis-budget", budget_diagnostics),
 ]
 
@@ -65,10 +65,9 @@ def run_passes(loaded: LoadedSet, *, timings: list[Timing] | None = None,
     per pass to ``timings`` when given. With ``fmt`` (the output format), a
     progress bar runs on a terminal's stderr for text output
     (:func:`policyc.diagnostics.progress.progress`). ``limits`` bound the
-    work (default: the ``[budget]`` of the configuration last resolved,
-    :func:`policyc.config.active_config`, else the defaults); the budget's
-    deadline starts now. Returns the diagnostics in pass order."""
-    ctx = Context(loaded, budget=Budget(limits or active_config().budget))
+    work (default :data:`~policyc.analysis.budget.DEFAULT_LIMITS`); the
+    budget's deadline starts now. Returns the diagnostics in pass order."""
+    ctx = Context(loaded, budget=Budget(limits or DEFAULT_LIMITS))
     out: list[Diagnostic] = []
     for stage in PASSES if fmt is None else progress(PASSES, "analysing policies", fmt=fmt):
         start = time.perf_counter()

@@ -2,7 +2,7 @@
 tries and fails to loosen, and the proof that the merged set never decides
 below the global set alone.
 
-:func:`check_project_tier(loaded) <check_project_tier>` -> list of
+:func:`check_project_tier(ctx) <check_project_tier>` -> list of
 diagnostics:
 
 * PC202 ``project-allow-cannot-grant``: an ``allow`` rule in the project
@@ -10,7 +10,9 @@ diagnostics:
   the later rules of its own policy or from the project's default; it never
   allows what the global set decides otherwise. With global files in the
   set, a witness call the rule matches is attached with the merged decision
-  (which is the global set's), when one is found.
+  (which is the global set's), when one is found. The search is one budget
+  item per rule (PC110 when the budget stops it; the PC202 finding stands,
+  without a witness).
 * PC203 ``project-default-cannot-loosen``: a project ``default_action``
   less restrictive than the global default (``allow`` always is: with
   global files unknown it can only restrict nothing).
@@ -32,6 +34,8 @@ from policyc.frontends.yaml_source import YMap
 from policyc.ir import Effect, PolicySet, Tier
 from policyc.loader import LoadedSet, assemble
 
+from .context import Context, rule_name
+
 
 class WeakeningFound(AssertionError):
     """The merged set decided a call less restrictively than the global set
@@ -48,8 +52,9 @@ def _global_only(loaded: LoadedSet) -> PolicySet | None:
     return assemble(files) if files else None
 
 
-def check_project_tier(loaded: LoadedSet) -> list[Diagnostic]:
-    """PC202 and PC203 for every project-tier file of ``loaded``."""
+def check_project_tier(ctx: Context) -> list[Diagnostic]:
+    """PC202 and PC203 for every project-tier file of the context's loaded set."""
+    loaded = ctx.loaded
     project_files = [f for f in loaded.files if f.tier is Tier.PROJECT and f.ok]
     if not project_files:
         return []
@@ -68,20 +73,27 @@ def check_project_tier(loaded: LoadedSet) -> list[Diagnostic]:
         for policy in f.policies:
             for rule in policy.rules:
                 if rule.effect is Effect.ALLOW:
-                    out.append(_allow_finding(loaded, policy, rule, global_set))
+                    extra = {}
+                    if global_set is not None:
+                        extra = ctx.attempt(f.path, rule.span, f"the witness of {rule_name(policy, rule)}",
+                                            ("PC202",), _witness, loaded, policy, rule, global_set, default={})
+                    out.append(_allow_finding(policy, rule, extra))
     return out
 
 
-def _allow_finding(loaded: LoadedSet, policy, rule, global_set: PolicySet | None) -> Diagnostic:
-    extra = {}
-    if global_set is not None:
-        for call in rule_calls(policy, rule):
-            if decided_in(loaded.policy_set, policy, call) != rule.index:
-                continue  # the candidate does not reach this rule
-            merged = replay(loaded.policy_set, call)
-            if merged.action is not Effect.ALLOW and replay(global_set, call).action is merged.action:
-                extra = {"witness": call, "witness_decision": merged.to_json()}
-                break
+def _witness(loaded: LoadedSet, policy, rule, global_set: PolicySet) -> dict:
+    """``witness`` and ``witness_decision`` of a call the project rule matches
+    and the merged set decides as the global set does, not allow (or ``{}``)."""
+    for call in rule_calls(policy, rule):
+        if decided_in(loaded.policy_set, policy, call) != rule.index:
+            continue  # the candidate does not reach this rule
+        merged = replay(loaded.policy_set, call)
+        if merged.action is not Effect.ALLOW and replay(global_set, call).action is merged.action:
+            return {"witness": call, "witness_decision": merged.to_json()}
+    return {}
+
+
+def _allow_finding(policy, rule, extra: dict) -> Diagnostic:
     message = (f"`allow` in project policy `{policy.name}` cannot grant anything: the project tier only "
                "restricts, so calls it matches are still decided by the global policy")
     if extra:

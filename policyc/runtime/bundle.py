@@ -39,7 +39,9 @@ from typing import Any
 
 import re2
 
-from policyc.callfields import MAX_GLOB_INPUT_BYTES, Ambiguous, Fields, ToolCall, overlong_field, param_text
+from policyc.callfields import (
+    MAX_GLOB_INPUT_BYTES, Ambiguous, Fields, NumberOutOfRange, ToolCall, overlong_field, param_text,
+)
 
 from .matching import EMPTY, Memo, Table
 from .model import PROJECT_PREFIX, RANK, BundleError, CallHistory, Decision, RuleRef
@@ -548,7 +550,7 @@ class Bundle:
             return run(parsed)
         except RecursionError:
             return Decision("deny", "tool call nests too deeply to decide; failing closed")
-        except OverflowError:  # a number no float64 holds: the engine cannot even decode the call
+        except (OverflowError, NumberOutOfRange):  # no float64 holds it: the engine cannot even decode the call
             return Decision("deny", "tool call holds a number out of range; failing closed")
         except Exception as exc:  # noqa: BLE001 - an enforcement decision must not crash open
             return Decision("deny", f"internal error deciding the call ({type(exc).__name__}: {_brief(exc)}); "
