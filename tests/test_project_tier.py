@@ -90,6 +90,23 @@ def test_the_witness_search_is_budgeted(tmp_path):
     assert "the witness of rule 1 of `cleanup`" in miss.message and "PC202 makes no claim" in miss.message
 
 
+def test_a_webhook_does_not_hide_the_other_findings(tmp_path):
+    """PC201 refuses the file in the engine; its allow rule and its default
+    are independent problems, reported too (without a witness: a refused
+    file is in no merged set)."""
+    global_, _ = _write(tmp_path)
+    project = tmp_path / "webhook.yaml"
+    project.write_text(PROJECT.replace(
+        "      - action: deny\n        when:\n          command_matches: [\"git push *\"]\n",
+        "      - action: webhook\n        webhook: {url: \"https://example.com/h\"}\n"
+        "        when:\n          command_matches: [\"git push *\"]\n"))
+    loaded = load_policy_set([global_], project=str(project))
+    assert [d.code for d in loaded.diagnostics] == ["PC201"]
+    found = {d.code: d for d in check_project_tier(Context(loaded))}
+    assert set(found) == {"PC202", "PC203"} and found["PC202"].span.line == 7
+    assert "witness" not in found["PC202"].extra
+
+
 def test_without_global_files_only_default_allow_is_known_to_be_ineffective(tmp_path):
     _, project = _write(tmp_path)
     found = check_project_tier(Context(load_policy_set([], project=project)))

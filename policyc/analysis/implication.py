@@ -43,7 +43,8 @@ from policyc.ir import Condition, Field, FieldPredicate, PatternLanguage, Scope
 from .automata import ANYTHING, Unsupported, includes, is_empty
 from .errors import BudgetExceeded
 from .fields import (
-    admit, composite_globs, language_of, path_subsumed, pattern_language, patterns_subsumed, raw_accepts,
+    admit, composite_globs, language_of, path_subsumed, pattern_language, patterns_language, patterns_subsumed,
+    raw_accepts,
     samples,
 )
 
@@ -229,6 +230,8 @@ def _predicate_empty(pred: FieldPredicate, granting: bool) -> bool:
         return False  # a sample value satisfies it (on the raw value; enough to refute emptiness)
     if pred.field in (Field.URL, Field.DOMAIN, Field.SESSION, Field.PARAM, Field.ENV_ASSIGNMENT):
         return is_empty(language_of(pred, granting).language)
+    if not granting and pred.exclusions and includes(patterns_language(pred.exclusions), ANYTHING):
+        return True  # every spelling of every value is excluded (`path_not_matches: ["**"]`)
     if pred.field is Field.PATH:
         if not granting or not pred.exclusions:
             return all(is_empty(pattern_language(p)) for p in pred.patterns)
@@ -245,7 +248,7 @@ def condition_unsatisfiable(cond: Condition, granting: bool) -> Optional[str]:
     ``gte > lte``, or one field predicate whose patterns are all covered by
     its exclusions on the side read (for restrictive command and path rules
     exclusions only apply when every spelling is excluded, so there only an
-    empty pattern language counts). Response-side rules are not judged.
+    empty pattern language or exclusions that match every value count). Response-side rules are not judged.
     Raises :class:`~policyc.analysis.errors.BudgetExceeded` past the work
     budget (and for patterns :func:`~policyc.analysis.fields.admit` refuses)."""
     if cond.response_side:

@@ -77,7 +77,9 @@ class LoadedFile:
 
     ``policies`` and ``default`` are what the engine would enforce (empty when
     the file has load errors: the engine refuses the whole file);
-    ``suite_policy`` is the resolved ``policy:`` path of a test-suite file.
+    ``lowered`` holds the policies as read even then (for checks of problems
+    independent of the load error); ``suite_policy`` is the resolved
+    ``policy:`` path of a test-suite file.
     """
 
     path: str
@@ -88,6 +90,7 @@ class LoadedFile:
     suite_policy: str | None = None
     root: YNode | None = None
     tier: Tier = Tier.GLOBAL
+    lowered: tuple[Policy, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -150,7 +153,7 @@ def lower(root: YNode | None, path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedF
     lowering = _Lowering(path, tier, out.diagnostics)
     out.default = lowering.default_action(root)
     lowering.version(root)
-    out.policies = lowering.policies(root.get("policies"))
+    out.policies = out.lowered = lowering.policies(root.get("policies"))
     out.tests = lowering.tests(root.get("tests"))
     suite = root.get("policy")
     if isinstance(suite, YScalar) and isinstance(suite.value, str):

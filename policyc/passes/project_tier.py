@@ -27,7 +27,7 @@ policy).
 from __future__ import annotations
 
 from policyc.checks import check
-from policyc.diagnostics.model import Diagnostic
+from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.diff import diff_sets, rule_calls
 from policyc.analysis.witness import decided_in, replay
 from policyc.frontends.yaml_source import YMap
@@ -55,7 +55,7 @@ def _global_only(loaded: LoadedSet) -> PolicySet | None:
 def check_project_tier(ctx: Context) -> list[Diagnostic]:
     """PC202 and PC203 for every project-tier file of the context's loaded set."""
     loaded = ctx.loaded
-    project_files = [f for f in loaded.files if f.tier is Tier.PROJECT and f.ok]
+    project_files = [f for f in loaded.files if f.tier is Tier.PROJECT and _lowered(f)]
     if not project_files:
         return []
     global_set = _global_only(loaded)
@@ -70,15 +70,22 @@ def check_project_tier(ctx: Context) -> list[Diagnostic]:
                     node.span, f"project `default_action: {f.default.value}` cannot loosen {against}; "
                     "the project tier only restricts, so this line has no effect",
                     help="remove it, or set a stricter default (ask or deny) for calls no rule decides"))
-        for policy in f.policies:
+        for policy in f.lowered:
             for rule in policy.rules:
                 if rule.effect is Effect.ALLOW:
                     extra = {}
-                    if global_set is not None:
+                    if global_set is not None and f.ok:  # a refused file is in no merged set
                         extra = ctx.attempt(f.path, rule.span, f"the witness of {rule_name(policy, rule)}",
                                             ("PC202",), _witness, loaded, policy, rule, global_set, default={})
                     out.append(_allow_finding(policy, rule, extra))
     return out
+
+
+def _lowered(f) -> bool:
+    """Whether ``f`` was read whole: no errors, or only PC201 (a webhook),
+    which refuses the file in the engine but leaves its other findings
+    independent problems worth reporting."""
+    return all(d.code == "PC201" for d in f.diagnostics if d.severity is Severity.ERROR)
 
 
 def _witness(loaded: LoadedSet, policy, rule, global_set: PolicySet) -> dict:
