@@ -23,7 +23,6 @@ from pathlib import Path
 from policyc.checks import check
 from policyc.diagnostics.model import Diagnostic
 from policyc.frontends.rampart import LoadedFile, load_file
-from policyc.frontends.yaml_source import YMap
 from policyc.ir import Effect, PolicySet, Span, Tier
 
 PROJECT_SUFFIX = (".rampart", "policy.yaml")
@@ -165,4 +164,4 @@ def assemble(files: list[LoadedFile]) -> PolicySet:
 
 
 def _sets_default(f: LoadedFile) -> bool:
-    return isinstance(f.root, YMap) and f.root.get("default_action") is not None
+    return f.facts.default_span is not None

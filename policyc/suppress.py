@@ -34,7 +34,6 @@ from policyc.checks import REGISTRY, check
 from policyc.config import Config
 from policyc.diagnostics.model import Diagnostic
 from policyc.frontends.rampart import LoadedFile
-from policyc.frontends.yaml_source import YMap, YNode, YSeq
 from policyc.ir import Span
 
 try:
@@ -110,7 +109,7 @@ class _FileSuppressions:
         self.by_anchor: dict[int, list[Suppression]] = {}
         for s in self.suppressions:
             self.by_anchor.setdefault(s.anchor, []).append(s)
-        self.rules = rule_spans(loaded.root) if self.suppressions else []
+        self.rules = list(loaded.facts.rule_spans) if self.suppressions else []
         self.rule_lines = {r.line for r in self.rules}
 
     def silences(self, code: str, span: Span) -> bool:
@@ -147,17 +146,6 @@ class _FileSuppressions:
                     out.append(pc024.at(span, f"unused suppression: no {code} finding {where}",
                                         label="suppresses nothing", help=f"remove `{code}` from the suppression"))
         return out
-
-
-def rule_spans(root: YNode | None) -> list[Span]:
-    """The spans of every rule mapping (``policies[*].rules[*]``) in a
-    Rampart document tree; empty for other shapes. Never raises."""
-    out = []
-    policies = root.get("policies") if isinstance(root, YMap) else None
-    for policy in policies.items if isinstance(policies, YSeq) else ():
-        rules = policy.get("rules") if isinstance(policy, YMap) else None
-        out.extend(r.span for r in (rules.items if isinstance(rules, YSeq) else ()) if isinstance(r, YMap))
-    return out
 
 
 def _contains(outer: Span, inner: Span) -> bool:

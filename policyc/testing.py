@@ -28,7 +28,6 @@ from policyc.codegen.bundle import compile_policy_set
 from policyc.diagnostics.model import Diagnostic
 from policyc.evaluate import Decision, ToolCall, decide
 from policyc.frontends.rampart import LoadedFile, TestCase, load_file
-from policyc.frontends.yaml_source import YMap
 from policyc.ir import Span, Tier
 from policyc.loader import assemble
 from policyc.patterns import match_path_glob
@@ -156,11 +155,10 @@ def _refuse_suite_policy(loaded: LoadedFile, root: str) -> list[Diagnostic]:
     """The suite's diagnostics with PC021 on its ``policy:`` line for a
     policy outside ``root`` (replacing the front end's "not found", so the
     answer does not tell whether the file exists)."""
-    node = loaded.root.get("policy") if isinstance(loaded.root, YMap) else None
-    span = node.span if node is not None else None
+    span = loaded.facts.suite_span
     kept = [d for d in loaded.diagnostics if not (d.code == "PC021" and span is not None and d.span == span)]
     refusal = check("PC021").at(
-        span, f"suite policy {getattr(node, 'value', loaded.suite_policy)!r} resolves outside "
+        span, f"suite policy {loaded.facts.suite_text or loaded.suite_policy!r} resolves outside "
               f"{os.path.realpath(root)}; refusing to read it",
         help="a suite may name only a policy inside its repository (or its own directory when it is "
              "in none); pass --root DIR to allow a wider tree", label="outside the root")

@@ -9,9 +9,9 @@ from pathlib import Path
 from policyc.checks import check
 from policyc.config import Config
 from policyc.diagnostics.model import Diagnostic, Severity
-from policyc.frontends.rampart import load_file
+from policyc.frontends.rampart import load_file, rule_spans
 from policyc.ir import Span
-from policyc.suppress import apply_suppressions, read_suppressions, rule_spans
+from policyc.suppress import apply_suppressions, read_suppressions
 
 POLICY = """\
 version: "1"
@@ -86,8 +86,8 @@ def test_anchor_of_stacked_comment_lines_and_blank_line():
 
 
 def test_rule_spans_cover_each_rule(tmp_path):
-    root = load_file(_write(tmp_path, POLICY)).root
-    assert [(s.line, s.end_line) for s in rule_spans(root)] == [(8, 10), (11, 13)]
+    spans = load_file(_write(tmp_path, POLICY)).facts.rule_spans
+    assert [(s.line, s.end_line) for s in spans] == [(8, 10), (11, 13)]
     assert rule_spans(None) == []
 
 

@@ -16,7 +16,6 @@ from functools import cached_property
 from typing import Any
 
 from policyc.diagnostics.model import Severity
-from policyc.frontends.yaml_source import YMap, to_plain
 from policyc.ir import Effect, Policy, Rule, Span, Tier
 from policyc.loader import LoadedSet
 from policyc.testing import FileResult, run_file
@@ -103,13 +102,10 @@ def _tests_cover(effect: Effect) -> Callable[[PolicyFacts], Verdict]:
 
 def notify_on_deny(facts: PolicyFacts) -> Verdict:
     for f in facts.loaded.files:
-        notify = f.root.get("notify") if isinstance(f.root, YMap) else None
-        plain = to_plain(notify)
-        if not isinstance(plain, dict) or not plain.get("url"):
+        notify = f.facts.notify
+        if notify is None:
             continue
-        on = plain.get("on")
-        events = [str(e).lower() for e in on] if isinstance(on, list) else [str(on).lower()]
-        if "deny" in events:
+        if "deny" in notify.events:
             return _verdict("notify-on-deny", True, f"notify sends deny events{_at(notify.span)}")
         return _verdict("notify-on-deny", False, f"notify does not list deny in `on`{_at(notify.span)}")
     # The alert endpoint is a deployment's own setting (a shipped policy cannot

@@ -71,6 +71,33 @@ class TestCase:
     span: Span | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True)
+class Notify:
+    """A file's ``notify`` block: the ``url`` and the ``on`` events
+    (lower-cased text), at ``span``. Never enforced by a bundle; coverage
+    reads it as evidence."""
+
+    url: str
+    events: tuple[str, ...]
+    span: Span | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What later stages need of a file's syntax, read once by the front end
+    so nothing past it walks the YAML tree: where ``default_action`` is set
+    (``default_span``; None when the file does not set it), the ``policy:``
+    line of a test suite (``suite_span``, ``suite_text``), the ``notify``
+    block, and the span of every rule mapping (``rule_spans``, the anchors
+    of ``# policyc: ignore`` comments that cover a whole rule)."""
+
+    default_span: Span | None = None
+    suite_span: Span | None = None
+    suite_text: str | None = None
+    notify: Notify | None = None
+    rule_spans: tuple[Span, ...] = ()
+
+
 @dataclass
 class LoadedFile:
     """The result of reading one file.
@@ -79,7 +106,8 @@ class LoadedFile:
     the file has load errors: the engine refuses the whole file);
     ``lowered`` holds the policies as read even then (for checks of problems
     independent of the load error); ``suite_policy`` is the resolved
-    ``policy:`` path of a test-suite file.
+    ``policy:`` path of a test-suite file; ``facts`` what else later stages
+    need of its syntax (:class:`FileFacts`).
     """
 
     path: str
@@ -88,9 +116,9 @@ class LoadedFile:
     default: Effect | None = None
     tests: tuple[TestCase, ...] = ()
     suite_policy: str | None = None
-    root: YNode | None = None
     tier: Tier = Tier.GLOBAL
     lowered: tuple[Policy, ...] = ()
+    facts: FileFacts = FileFacts()
 
     @property
     def ok(self) -> bool:
@@ -133,7 +161,7 @@ def load_file(path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedFile:
 
 def lower(root: YNode | None, path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedFile:
     """Validate and lower an already parsed document (see :func:`load_file`)."""
-    out = LoadedFile(path, root=root, tier=tier)
+    out = LoadedFile(path, tier=tier)
     if root is None or (isinstance(root, YScalar) and root.value is None):
         out.diagnostics.append(_empty_file(path, root))
         return out
@@ -148,6 +176,7 @@ def lower(root: YNode | None, path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedF
             root.span, f"this is {dialect}, not a Rampart policy; policyc does not read that dialect yet, "
             "so the file was not checked", help="pass only Rampart policy and suite files for now"))
         return out
+    out.facts = _facts(root)
     out.diagnostics.extend(_key_diagnostics(root))
     out.diagnostics.extend(_schema_diagnostics(root))
     lowering = _Lowering(path, tier, out.diagnostics)
@@ -291,6 +320,41 @@ def _key_diagnostic(key: YScalar, shape: _Shape) -> Diagnostic | None:
         key.span, message, label=f"{kind.split()[-1]} key",
         help=f'yaml.v3 decodes a key into a string as its source text, never its value '
              f'(`0x10:` is "0x10", not "16"); quote the key to say so: `"{key.text}":`')
+
+
+# ---------------------------------------------------------------- facts
+
+
+def _facts(root: YMap) -> FileFacts:
+    default = root.get("default_action")
+    suite = root.get("policy")
+    return FileFacts(
+        default_span=default.span if default is not None else None,
+        suite_span=suite.span if suite is not None else None,
+        suite_text=suite.value if isinstance(suite, YScalar) and isinstance(suite.value, str) else None,
+        notify=_notify(root.get("notify")),
+        rule_spans=tuple(rule_spans(root)),
+    )
+
+
+def _notify(node: YNode | None) -> Notify | None:
+    plain = yaml_source.to_plain(node)
+    if not isinstance(plain, dict) or not plain.get("url"):
+        return None
+    on = plain.get("on")
+    events = [str(e).lower() for e in on] if isinstance(on, list) else [str(on).lower()]
+    return Notify(str(plain["url"]), tuple(events), node.span)
+
+
+def rule_spans(root: YNode | None) -> list[Span]:
+    """The spans of every rule mapping (``policies[*].rules[*]``) in a
+    Rampart document tree; empty for other shapes. Never raises."""
+    out = []
+    policies = root.get("policies") if isinstance(root, YMap) else None
+    for policy in policies.items if isinstance(policies, YSeq) else ():
+        rules = policy.get("rules") if isinstance(policy, YMap) else None
+        out.extend(r.span for r in (rules.items if isinstance(rules, YSeq) else ()) if isinstance(r, YMap))
+    return out
 
 
 # ---------------------------------------------------------------- schema

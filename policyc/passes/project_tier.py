@@ -30,7 +30,6 @@ from policyc.checks import check
 from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.diff import diff_sets, rule_calls
 from policyc.analysis.witness import decided_in, replay
-from policyc.frontends.yaml_source import YMap
 from policyc.ir import Effect, PolicySet, Tier
 from policyc.loader import LoadedSet, assemble
 
@@ -61,13 +60,12 @@ def check_project_tier(ctx: Context) -> list[Diagnostic]:
     global_set = _global_only(loaded)
     out: list[Diagnostic] = []
     for f in project_files:
-        node = f.root.get("default_action") if isinstance(f.root, YMap) else None
-        if node is not None and f.default is not None:
+        if f.facts.default_span is not None and f.default is not None:
             floor = global_set.default if global_set is not None else None
             if f.default is Effect.ALLOW or (floor is not None and f.default.rank < floor.rank):
                 against = f"the global default `{floor.value}`" if floor is not None else "any global default"
                 out.append(check("PC203").at(
-                    node.span, f"project `default_action: {f.default.value}` cannot loosen {against}; "
+                    f.facts.default_span, f"project `default_action: {f.default.value}` cannot loosen {against}; "
                     "the project tier only restricts, so this line has no effect",
                     help="remove it, or set a stricter default (ask or deny) for calls no rule decides"))
         for policy in f.lowered:

@@ -1,0 +1,1 @@
+"""Policy dialects as self-contained packages (see ``../shared/DESIGN.md``)."""
