@@ -514,7 +514,7 @@ def _print_diff(result) -> None:
     console = _Console(soft_wrap=True)
     for change in result.changes:
         mark = Text("weaker  ", style="bold red") if change.weaker else Text("stricter", style="bold yellow") \
-            if change.new.action.rank > change.old.action.rank else Text("changed ", style="bold")
+            if change.stricter else Text("changed ", style="bold")
         mark.append(f" {change.old.action.value} -> {change.new.action.value}")
         for side, decision in (("old", change.old), ("new", change.new)):
             mark.append(f"\n    {side}: {_rule_text(decision.rule, located=True)}", style="dim")

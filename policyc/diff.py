@@ -31,7 +31,9 @@ from typing import Any
 from policyc.codegen.bundle import compile_policy_set
 from policyc.evaluate import Decision, ToolCall, decide
 from policyc.analysis.fields import samples
-from policyc.ir import Condition, Field, FieldPredicate, Pattern, Policy, PolicySet, Rule
+from policyc.ir import (
+    RAMPART_COMBINING, CombiningAlgorithm, Condition, Field, FieldPredicate, Pattern, Policy, PolicySet, Rule,
+)
 from policyc.runtime import load_bundle
 
 #: The tool a call gets when a policy's scope does not name one, by field.
@@ -43,16 +45,22 @@ _PARAM_FOR = {Field.COMMAND: "command", Field.PATH: "path", Field.URL: "url"}
 @dataclass
 class Change:
     """One (old rule, new rule) pair whose decisions differ, with a witness
-    and how many candidates showed it."""
+    and how many candidates showed it; ``combining`` (the new set's) says
+    which of the two decisions is more restrictive."""
 
     witness: dict[str, Any]
     old: Decision
     new: Decision
     count: int = 1
+    combining: CombiningAlgorithm = RAMPART_COMBINING
 
     @property
     def weaker(self) -> bool:
-        return self.new.action.rank < self.old.action.rank
+        return self.combining.overrides(self.old.action, self.new.action)
+
+    @property
+    def stricter(self) -> bool:
+        return self.combining.overrides(self.new.action, self.old.action)
 
     def to_json(self) -> dict[str, Any]:
         return {"witness": self.witness, "old": self.old.to_json(), "new": self.new.to_json(),
@@ -183,6 +191,6 @@ def diff_sets(old: PolicySet, new: PolicySet, *, extra_calls: Iterable[dict[str,
         parsed = ToolCall.from_mapping(call)  # confirm with the reference evaluator
         reference_old, reference_new = decide(old, parsed, now=now), decide(new, parsed, now=now)
         if reference_old.action is not reference_new.action:
-            groups[key] = Change(call, reference_old, reference_new)
+            groups[key] = Change(call, reference_old, reference_new, combining=new.combining)
     changes = sorted(groups.values(), key=lambda c: (not c.weaker, json.dumps(c.witness, sort_keys=True)))
     return Diff(changes, len(calls))

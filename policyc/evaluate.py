@@ -29,7 +29,7 @@ from policyc.callfields import (
     param_text, pattern_is_absolute, pattern_variants, response_window, workdir_rest,
 )
 from policyc.ir import (
-    Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
+    CombiningAlgorithm, Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
     Rule, Span, Tier,
 )
 from policyc.patterns import match_command_glob, match_domain_glob, match_path_glob, path_spellings
@@ -287,11 +287,12 @@ def _first_applicable(policy: Policy, holds: Callable[[Rule], bool], now: _dt.da
     return None
 
 
-def _deny_overrides(fired: list[_Fired]) -> _Fired | None:
-    """The most restrictive result; ties go to the earliest (priority order)."""
+def _deny_overrides(fired: list[_Fired], combining: CombiningAlgorithm) -> _Fired | None:
+    """The most restrictive result under ``combining``; ties go to the
+    earliest (priority order)."""
     best = None
     for f in fired:
-        if best is None or f.effect.rank > best.effect.rank:
+        if best is None or combining.overrides(f.effect, best.effect):
             best = f
     return best
 
@@ -354,12 +355,13 @@ def evaluate(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None 
     project_fired = _tier_results([p for p in ordered if p.tier is Tier.PROJECT], call, holds, now)
     fired = global_fired + project_fired
     default = policy_set.default
+    combining = policy_set.combining
     if not fired:
-        if policy_set.project_default is not None and policy_set.project_default.rank > default.rank:
+        if policy_set.project_default is not None and combining.overrides(policy_set.project_default, default):
             default = policy_set.project_default
         return Decision(default, "no matching rule; using default action")
-    best = _deny_overrides(global_fired + project_fired)
-    if not global_fired and best.effect.rank < default.rank:
+    best = _deny_overrides(global_fired + project_fired, combining)
+    if not global_fired and combining.overrides(default, best.effect):
         # §3.5: a project result may not be weaker than the global default.
         return _decision(best, fired, effect=default)
     return _decision(best, fired)
@@ -373,7 +375,7 @@ def evaluate_response(policy_set: PolicySet, call: ToolCall, response: str, *,
     now = now or _now()
     ordered = [p for p in _by_priority(policy_set.policies)]
     fired = _tier_results(ordered, call, lambda r: response_condition_holds(r.condition, response), now)
-    best = _deny_overrides(fired)
+    best = _deny_overrides(fired, policy_set.combining)
     if best is None:
         return Decision(Effect.ALLOW, "no matching response rule; response allowed")
     effect = Effect.DENY if best.effect is Effect.WEBHOOK else best.effect
@@ -388,4 +390,4 @@ def decide(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None = 
     if call.response is None or request.action is Effect.DENY:
         return request
     response = evaluate_response(policy_set, call, call.response, now=now)
-    return response if response.action.rank > request.action.rank else request
+    return response if policy_set.combining.overrides(response.action, request.action) else request

@@ -46,18 +46,14 @@ def _span() -> Span | None:
 
 
 class Effect(enum.Enum):
-    """A decision. ``rank`` orders restrictiveness for deny-overrides:
-    deny > webhook > ask > watch > allow (spec §3.3)."""
+    """A decision. How effects override each other is the policy set's
+    :class:`CombiningAlgorithm`, not the effect's."""
 
     ALLOW = "allow"
     WATCH = "watch"
     ASK = "ask"
     WEBHOOK = "webhook"
     DENY = "deny"
-
-    @property
-    def rank(self) -> int:
-        return _RANK[self]
 
     @property
     def granting(self) -> bool:
@@ -78,7 +74,38 @@ class Effect(enum.Enum):
         return cls(name)
 
 
-_RANK = {Effect.ALLOW: 0, Effect.WATCH: 1, Effect.ASK: 2, Effect.WEBHOOK: 3, Effect.DENY: 4}
+@dataclass(frozen=True)
+class CombiningAlgorithm:
+    """How a policy set combines decisions (XACML's terms). ``order`` lists
+    the dialect's effects from least to most restrictive; between policies
+    ``policy_combining`` applies (``deny-overrides``: the most restrictive
+    effect any policy decides wins, ties to the first in priority order),
+    inside a policy ``rule_combining`` (``first-applicable``: the first rule
+    whose condition holds decides). ``name`` identifies it in bundles."""
+
+    name: str
+    order: tuple[Effect, ...]
+    policy_combining: str = "deny-overrides"
+    rule_combining: str = "first-applicable"
+
+    def rank(self, effect: Effect) -> int:
+        """Restrictiveness of ``effect`` (0 the least); ``ValueError`` for an
+        effect this algorithm does not know."""
+        return self.order.index(effect)
+
+    def overrides(self, a: Effect, b: Effect) -> bool:
+        """Whether ``a`` is strictly more restrictive than ``b``."""
+        return self.rank(a) > self.rank(b)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "order": [e.value for e in self.order],
+                "policy_combining": self.policy_combining, "rule_combining": self.rule_combining}
+
+
+#: Rampart (spec §3.3): deny > webhook > ask > watch > allow, deny-overrides
+#: across policies, first-applicable inside one.
+RAMPART_COMBINING = CombiningAlgorithm(
+    "rampart", (Effect.ALLOW, Effect.WATCH, Effect.ASK, Effect.WEBHOOK, Effect.DENY))
 
 
 class Tier(enum.Enum):
@@ -221,13 +248,17 @@ class PolicySet:
     """Policies of one or more files, with the set's default effect.
 
     ``project_default`` is the project tier's own ``default_action`` when one
-    was given (it can only restrict, spec §3.5).
+    was given (it can only restrict, spec §3.5). ``dialect`` names the
+    policy language the set was read from and ``combining`` how its
+    decisions combine.
     """
 
     policies: tuple[Policy, ...]
     default: Effect = Effect.DENY
     project_default: Effect | None = None
     sources: tuple[str, ...] = ()
+    dialect: str = "rampart"
+    combining: CombiningAlgorithm = RAMPART_COMBINING
 
     @property
     def has_project_tier(self) -> bool:

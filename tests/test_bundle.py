@@ -181,7 +181,7 @@ def test_compiling_twice_gives_identical_bytes():
 def test_bundle_is_canonical_json_with_manifest_and_digest():
     doc = json.loads(STANDARD_BYTES)
     assert list(doc) == ["format", "format_version", "manifest", "payload"]
-    assert doc["format"] == "policyc-bundle" and doc["format_version"] == 2
+    assert doc["format"] == "policyc-bundle" and doc["format_version"] == 3
     assert json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() == STANDARD_BYTES
     manifest = doc["manifest"]
     assert manifest["compiler"].startswith("policyc ") and manifest["host"] == "linux"
@@ -218,9 +218,9 @@ def test_reformatted_payload_is_refused():
         load_bundle(pretty)
 
 
-@pytest.mark.parametrize("version", [1, 3, 0, "2", None, True])
+@pytest.mark.parametrize("version", [1, 2, 4, 0, "3", None, True])
 def test_unsupported_format_version_is_refused(version):
-    bad = STANDARD_BYTES.replace(b'"format_version":2', b'"format_version":' + json.dumps(version).encode(), 1)
+    bad = STANDARD_BYTES.replace(b'"format_version":3', b'"format_version":' + json.dumps(version).encode(), 1)
     with pytest.raises(BundleError, match="format_version"):
         load_bundle(bad)
 
@@ -343,6 +343,23 @@ def _rule(payload, key, value):
 
 def _condition(payload, key, value):
     payload["policies"][0]["rules"][1]["condition"][key] = value
+
+
+@pytest.mark.parametrize("key, value", [
+    ("dialect", "openclaw-toolkit"), ("dialect", None), ("call_model", "agent-action"),
+    ("combining", {"name": "openclaw", "order": ["allow", "deny", "escalate"],
+                   "policy_combining": "deny-overrides", "rule_combining": "first-applicable"}),
+    ("combining", {"name": "rampart", "order": ["allow", "watch", "ask", "deny", "webhook"],
+                   "policy_combining": "deny-overrides", "rule_combining": "first-applicable"}),
+])
+def test_a_bundle_for_another_dialect_or_algorithm_is_refused(tmp_path, key, value):
+    """Digest-valid, but not what this runtime decides: refused (fail closed)
+    rather than decided with Rampart's semantics."""
+    small = _small_bytes(tmp_path)
+    assert json.loads(small)["payload"][key]
+    with pytest.raises(BundleError, match=f"bundle {key} .* is not one this runtime decides"):
+        load_bundle(_with_payload(small, lambda p: p.update({key: value})))
+    assert fail_closed(_with_payload(small, lambda p: p.update({key: value})))({"tool": "exec"}).action == "deny"
 
 
 @pytest.mark.parametrize("edit, message", [

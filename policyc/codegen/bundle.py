@@ -40,7 +40,9 @@ from policyc.ir import (
 )
 
 BUNDLE_FORMAT = "policyc-bundle"
-BUNDLE_FORMAT_VERSION = 2
+#: The shape of the calls a bundle of each dialect decides (docs/bundle-format.md §4).
+CALL_MODELS = {"rampart": "rampart-tool-call"}
+BUNDLE_FORMAT_VERSION = 3
 #: The host family a bundle decides for (spec §5: the engine folds case only
 #: on macOS and Windows hosts). Only Linux is compiled for today.
 HOST_FAMILY = "linux"
@@ -311,6 +313,9 @@ def compile_payload(policy_set: PolicySet, *, lowering: Any = None) -> dict[str,
     _collect(policy_set, tables)
     patterns = tables.freeze()
     return {
+        "dialect": policy_set.dialect,
+        "call_model": CALL_MODELS[policy_set.dialect],
+        "combining": policy_set.combining.to_json(),
         "default": policy_set.default.value,
         "project_default": policy_set.project_default.value if policy_set.project_default else None,
         "policies": [_policy(p, tables) for p in policy_set.policies],

@@ -62,7 +62,7 @@ def check_project_tier(ctx: Context) -> list[Diagnostic]:
     for f in project_files:
         if f.facts.default_span is not None and f.default is not None:
             floor = global_set.default if global_set is not None else None
-            if f.default is Effect.ALLOW or (floor is not None and f.default.rank < floor.rank):
+            if f.default is Effect.ALLOW or (floor is not None and global_set.combining.overrides(floor, f.default)):
                 against = f"the global default `{floor.value}`" if floor is not None else "any global default"
                 out.append(check("PC203").at(
                     f.facts.default_span, f"project `default_action: {f.default.value}` cannot loosen {against}; "

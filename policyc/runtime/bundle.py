@@ -44,7 +44,7 @@ from policyc.callfields import (
 )
 
 from .matching import EMPTY, Memo, Table
-from .model import PROJECT_PREFIX, RANK, BundleError, CallHistory, Decision, RuleRef
+from .model import CALL_MODEL, COMBINING, DIALECT, PROJECT_PREFIX, RANK, BundleError, CallHistory, Decision, RuleRef
 
 TABLES = ("agent", "command", "command_substring", "domain", "env_assignment", "param", "path",
           "response", "session", "tool", "url")
@@ -207,6 +207,10 @@ class Bundle:
     # ------------------------------------------------------------ load time
 
     def _build(self, payload: Mapping[str, Any]) -> None:
+        for key, known in (("dialect", DIALECT), ("call_model", CALL_MODEL), ("combining", COMBINING)):
+            if payload.get(key) != known:
+                raise BundleError(f"bundle {key} {payload.get(key)!r} is not one this runtime decides "
+                                  f"({known!r}); refusing it")
         self.default: str = _effect(payload["default"])
         project_default = payload["project_default"]
         self.project_default: str | None = _effect(project_default) if project_default else None

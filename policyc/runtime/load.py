@@ -24,7 +24,7 @@ from .jsonparse import parse_json
 from .model import BundleError, Decision
 
 BUNDLE_FORMAT = "policyc-bundle"
-BUNDLE_FORMAT_VERSION = 2
+BUNDLE_FORMAT_VERSION = 3
 #: The host families whose engine behaviour this runtime implements.
 HOST_FAMILIES = ("linux",)
 #: The deepest array/object nesting a bundle may have (version 2 bundles

@@ -14,6 +14,12 @@ from typing import Any, Protocol
 
 #: Deny-overrides precedence (spec §3.4): a higher rank is more restrictive.
 RANK = {"allow": 0, "watch": 1, "ask": 2, "webhook": 3, "deny": 4}
+#: What this runtime decides: a bundle naming another dialect, call model or
+#: combining algorithm is refused (fail closed), never decided as Rampart.
+DIALECT = "rampart"
+CALL_MODEL = "rampart-tool-call"
+COMBINING = {"name": "rampart", "order": list(RANK), "policy_combining": "deny-overrides",
+             "rule_combining": "first-applicable"}
 #: Prefix of a project-tier deny message (spec §3.5).
 PROJECT_PREFIX = "[Project Policy] "
 
