@@ -29,11 +29,12 @@ from rich.text import Text
 
 from policyc import __version__
 from policyc.config import ConfigError, resolve_config
+from policyc.dialects.registry import by_name, partition
 from policyc.diagnostics.github import annotations
 from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.diagnostics.render import json_document, print_text, printable
 from policyc.diagnostics.sarif import sarif_document
-from policyc.loader import expand, load_policy_set
+from policyc.loader import expand, load_policy_set, over_source_budget
 from policyc.passes import run_passes
 from policyc.passes.project_tier import verify_no_weakening
 from policyc.suppress import apply_suppressions
@@ -112,7 +113,7 @@ def _warn(message: str) -> None:
 def _policy_files(paths: list[str], *, only_policies: bool = False, verbose: bool = False) -> list[str]:
     """The files ``paths`` name, directories expanded (``loader.expand``),
     each once: by real path, in first-seen order and spelling. With
-    ``only_policies``, YAML that is positively not a Rampart policy or
+    ``only_policies``, YAML that is positively not a policy or
     suite (``policyc.recognise``) is dropped, named on stderr when
     ``verbose``. Raises ``FileNotFoundError`` for a missing path."""
     seen: set[str] = set()
@@ -131,7 +132,7 @@ def _policy_files(paths: list[str], *, only_policies: bool = False, verbose: boo
         if is_policy_file(path):
             kept.append(path)
         elif verbose:
-            _warn(f"skipped {path}: not a Rampart policy or suite file")
+            _warn(f"skipped {path}: not a policy or suite file of any dialect policyc reads")
     return kept
 
 
@@ -203,21 +204,28 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
             _warn(NO_FILES)
     else:
         files = [default_policy()]
-    loaded = load_policy_set(files, project=project, source_bytes=config.budget.source_bytes)
+    # Sizes first: a run over the source budget reads nothing, not even to tell dialects apart.
+    over = over_source_budget(files + ([project] if project else []), config.budget.source_bytes)
+    rampart_files, other_dialects = (files, {}) if over else partition(files)
+    loaded = load_policy_set(rampart_files, project=project, source_bytes=config.budget.source_bytes)
     stages: list | None = [] if timings else None
-    diagnostics = sorted(loaded.diagnostics + run_passes(loaded, timings=stages, fmt=fmt, limits=config.budget), key=Diagnostic.sort_key)
+    diagnostics = loaded.diagnostics + run_passes(loaded, timings=stages, fmt=fmt, limits=config.budget)
+    for name, group in other_dialects.items():
+        diagnostics += by_name(name).check_paths(group)
+    diagnostics.sort(key=Diagnostic.sort_key)
+    checked = len(loaded.files) + sum(map(len, other_dialects.values()))
     for stage in stages or ():
         click.echo(f"pass {stage.name:<18} {stage.seconds:8.3f} s  {stage.findings} finding(s)", err=True)
     diagnostics = apply_suppressions(diagnostics, loaded.files, config)
     verified = verify_no_weakening(loaded) if global_ and loaded.ok else 0
     if fmt == "json":
-        click.echo(json.dumps(json_document(diagnostics, len(loaded.files)), indent=2))
+        click.echo(json.dumps(json_document(diagnostics, checked), indent=2))
     elif fmt == "sarif":
         click.echo(json.dumps(sarif_document(diagnostics), indent=2))
     elif fmt == "github":
         click.echo(annotations(diagnostics), nl=False)
     else:
-        print_text(_Console(soft_wrap=True), diagnostics, len(loaded.files), verbose=verbose)
+        print_text(_Console(soft_wrap=True), diagnostics, checked, verbose=verbose)
         if verified:
             click.echo(f"project tier: {verified} candidate calls, none decided less restrictively than the "
                        "global policy alone (spec §3.5)")

@@ -84,7 +84,7 @@ def load_policy_set(paths: list[str], *, project: str | None = None,
              for path in sorted(expand(paths), key=lambda p: Path(p).name)]
     if project is not None:
         named.append((project, Tier.PROJECT))
-    refused = _over_source_budget([path for path, _ in named], source_bytes)
+    refused = over_source_budget([path for path, _ in named], source_bytes)
     if refused is not None:
         files = [LoadedFile(path, [refused] if path == refused.span.path else [], tier=tier)
                  for path, tier in named]
@@ -94,7 +94,7 @@ def load_policy_set(paths: list[str], *, project: str | None = None,
     return LoadedSet(assemble(files), files)
 
 
-def _over_source_budget(paths: list[str], limit: int | None) -> Diagnostic | None:
+def over_source_budget(paths: list[str], limit: int | None) -> Diagnostic | None:
     """PC111 at line 1 of the first of ``paths`` whose size (``os.stat``)
     takes the total past ``limit`` bytes, or None (also with no limit)."""
     if limit is None:

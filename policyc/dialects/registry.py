@@ -1,0 +1,65 @@
+"""The dialect registry: which dialect reads a file.
+
+Rampart is the default dialect (its front end is :mod:`policyc.frontends.rampart`
+and its pipeline the one ``policyc check`` has always run). Every other
+dialect is a package under ``policyc/dialects/`` named by one line of
+:data:`DIALECTS`; the package provides:
+
+* ``NAME`` (``str``): the dialect's name in messages, bundles and ``--dialect``;
+* ``claims(keys) -> bool``: whether a YAML document whose top level is a
+  mapping with these keys (``{key: scalar value or None}``, from
+  :func:`policyc.recognise.top_level`) is one of its files;
+* ``check_paths(paths) -> list[Diagnostic]``: every load diagnostic and
+  finding of its checks for those files, never raising on bad content.
+
+A file no dialect claims is Rampart's, broken and unreadable files
+included: the Rampart front end then says what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+from policyc.recognise import top_level_keys
+
+#: The dialects besides Rampart, by module: adding a dialect adds one line.
+DIALECTS: tuple[str, ...] = (
+)
+
+
+def dialects() -> list[ModuleType]:
+    """The registered dialect packages, imported, in :data:`DIALECTS` order."""
+    return [importlib.import_module(name) for name in DIALECTS]
+
+
+def dialect_of(path: str) -> ModuleType | None:
+    """The registered dialect that claims the file at ``path``, or ``None``
+    for Rampart (also when the file cannot be read or parsed). Reads only
+    the top-level keys of the first document; never raises."""
+    keys = top_level_keys(path)
+    if keys is None:
+        return None
+    return next((d for d in dialects() if d.claims(keys)), None)
+
+
+def partition(paths: list[str]) -> tuple[list[str], dict[str, list[str]]]:
+    """``(Rampart files, {dialect NAME: its files})``, each list in the order
+    of ``paths``."""
+    rampart: list[str] = []
+    others: dict[str, list[str]] = {}
+    for path in paths:
+        dialect = dialect_of(path)
+        if dialect is None:
+            rampart.append(path)
+        else:
+            others.setdefault(dialect.NAME, []).append(path)
+    return rampart, others
+
+
+def by_name(name: str) -> ModuleType:
+    """The registered dialect called ``name``; ``KeyError`` if none is."""
+    for dialect in dialects():
+        if dialect.NAME == name:
+            return dialect
+    raise KeyError(name)
