@@ -11,7 +11,7 @@ TEST_LOCK := requirements/test.lock
 # A locked hatchling (in both locks) builds policyc: no unpinned build env.
 INSTALL_SELF := $(PIP) install -q --no-deps --no-build-isolation .
 
-.PHONY: run test conformance install install-test lock clean
+.PHONY: run test conformance docs install install-test lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ test: install-test
 # `make test` runs them too (tests/conformance is under testpaths).
 conformance: install-test
 	$(BIN)/python -m pytest tests/conformance -q
+
+# Regenerate what docs/checks/ derives from the check registry and the
+# fixtures: each page's title, severity line and example output (what
+# `policyc check` prints for the fixture) and the index table. Run it after
+# changing a check or a fixture an example shows; tests/test_checks_meta.py
+# fails while the docs are out of date.
+docs: install
+	$(BIN)/python -m policyc.checks.docgen
 
 # Re-resolve the locks from pyproject.toml's ranges (and requirements/build.in)
 # with uv: run it after changing a dependency or a range (pins that still fit

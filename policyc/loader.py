@@ -20,10 +20,16 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from policyc.checks import check
-from policyc.diagnostics.model import Diagnostic
+from policyc.checks import Check, check
+from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.frontends.rampart import LoadedFile, load_file
 from policyc.ir import Effect, PolicySet, Span, Tier
+
+#: The checks this module reports (assembled by :mod:`policyc.checks`).
+CHECKS = [
+    Check("PC111", "source-budget", Severity.ERROR,
+          "More policy source named in one `check` run than the source budget allows; nothing was checked."),
+]
 
 PROJECT_SUFFIX = (".rampart", "policy.yaml")
 

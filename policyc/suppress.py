@@ -30,11 +30,17 @@ from dataclasses import dataclass, field
 
 import yaml
 
-from policyc.checks import REGISTRY, check
+from policyc.checks import REGISTRY, Check, check
 from policyc.config import Config
-from policyc.diagnostics.model import Diagnostic
+from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.frontends.rampart import LoadedFile
 from policyc.ir import Span
+
+#: The checks this module reports (assembled by :mod:`policyc.checks`).
+CHECKS = [
+    Check("PC024", "unused-suppression", Severity.WARNING,
+          "A `# policyc: ignore[...]` comment silences nothing or is malformed."),
+]
 
 try:
     from yaml import CSafeLoader as _Loader

@@ -1,13 +1,25 @@
 """The registry is the contract: every check has a docs page and fixtures
-that fail and pass, and every fixture behaves as its name says."""
+that fail and pass, and every fixture behaves as its name says. Each
+failing fixture's diagnostics are pinned whole in its directory's
+``snapshots.json``, and the generated parts of the docs are up to date.
+Rewrite the snapshots with
+``POLICYC_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_checks_meta.py``
+and the docs with ``make docs``."""
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from policyc.checks import REGISTRY
+from policyc.checks import REGISTRY, docgen
+from policyc.diagnostics.model import Diagnostic
 from policyc.frontends.rampart import load_file
 from policyc.ir import Tier
 from policyc.loader import load_policy_set
@@ -19,15 +31,21 @@ from policyc.testing import run_file
 from .conftest import FIXTURES, REPO
 
 CHECK_FIXTURES = FIXTURES / "checks"
+UPDATE_SNAPSHOTS = "POLICYC_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_checks_meta.py"
 
 
-def _codes(path: Path) -> set[str]:
-    # PC2xx fixtures are project-tier files (as if at .rampart/policy.yaml).
-    tier = Tier.PROJECT if path.parent.name.startswith("PC2") else Tier.GLOBAL
+def _diagnostics(path: Path, tier: Tier) -> list[Diagnostic]:
+    """Every diagnostic of the fixture at ``path`` loaded as ``tier``: load,
+    test-suite and pass diagnostics, each once (the test runner loads the
+    file again), suppressions applied."""
     loaded = load_file(str(path), tier=tier)
     diagnostics = loaded.diagnostics + run_file(str(path)).diagnostics
     diagnostics += run_passes(_policy_set(path, tier))
-    return {d.code for d in apply_suppressions(diagnostics, [loaded])}
+    return apply_suppressions(list(dict.fromkeys(diagnostics)), [loaded])
+
+
+def _codes(path: Path) -> set[str]:
+    return {d.code for d in _diagnostics(path, docgen.fixture_tier(path.parent.name))}
 
 
 def _policy_set(path: Path, tier: Tier):
@@ -54,6 +72,8 @@ def test_every_check_has_docs_and_fixtures(code: str) -> None:
     generated = code in GENERATED or code in RUN_LEVEL
     assert generated or list((CHECK_FIXTURES / code).glob("fail_*.yaml")), f"{code} has no failing fixture"
     assert list((CHECK_FIXTURES / code).glob("pass_*.yaml")), f"{code} has no passing fixture"
+    # A check with a failing fixture shows one, with its output, generated.
+    assert ("<!-- generated: example fail_" in text) != generated, f"{page}: generated example region"
 
 
 @pytest.mark.parametrize(("code", "path"), _fixtures("fail"), ids=lambda v: getattr(v, "name", v))
@@ -82,6 +102,65 @@ def test_generated_failing_fixture(code: str, tmp_path: Path) -> None:
     assert code in _codes(GENERATED[code](tmp_path))
 
 
+def _pinned(diag: Diagnostic) -> dict:
+    """What a snapshot pins of ``diag``: its JSON form (extras such as the
+    witness included) with its label, less the name and docs link, which
+    follow from the code."""
+    pinned = {key: value for key, value in diag.to_json().items() if key not in ("name", "docs")}
+    return {**pinned, "label": diag.label}
+
+
+def snapshot(code: str) -> str:
+    """The snapshots.json text of ``code``'s failing fixtures: each one's
+    pinned diagnostics, loaded from the fixture directory (paths relative)."""
+    directory = CHECK_FIXTURES / code
+    tier = docgen.fixture_tier(code)
+    with contextlib.chdir(directory):
+        pinned = {path.name: [_pinned(d) for d in _diagnostics(Path(path.name), tier)]
+                  for path in sorted(directory.glob("fail_*.yaml"))}
+    return json.dumps(pinned, indent=2, ensure_ascii=False) + "\n"
+
+
+SNAPSHOT_CODES = sorted({code for code, _ in _fixtures("fail")})
+
+
+@pytest.fixture(scope="module")
+def fresh_snapshots() -> dict[str, str]:
+    """:func:`snapshot` of every code, each made by a fresh interpreter: the
+    analysis charges its work budget only for what the process has not
+    cached yet, so PC110's step counts depend on what the process ran before."""
+    def run(code: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys; from tests.test_checks_meta import snapshot; "
+             "sys.stdout.write(snapshot(sys.argv[1]))", code],
+            cwd=REPO, env={**os.environ, "PYTHONIOENCODING": "utf-8"}, capture_output=True, encoding="utf-8")
+        assert done.returncode == 0, f"the snapshot of {code} failed:\n{done.stderr}"
+        return done.stdout
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count()) as pool:
+        return dict(zip(SNAPSHOT_CODES, pool.map(run, SNAPSHOT_CODES)))
+
+
+@pytest.mark.parametrize("code", SNAPSHOT_CODES)
+def test_failing_fixtures_match_their_snapshots(code: str, fresh_snapshots: dict[str, str]) -> None:
+    """Each failing fixture reports exactly the diagnostics pinned in its
+    directory's snapshots.json."""
+    snapshots = CHECK_FIXTURES / code / "snapshots.json"
+    if os.environ.get("POLICYC_UPDATE_SNAPSHOTS"):
+        snapshots.write_text(fresh_snapshots[code], "utf-8")
+    assert snapshots.is_file(), f"{snapshots} is missing: run {UPDATE_SNAPSHOTS}"
+    assert json.loads(snapshots.read_text("utf-8")) == json.loads(fresh_snapshots[code]), (
+        f"{code}'s diagnostics changed: if that is intended, run {UPDATE_SNAPSHOTS}")
+
+
+def test_generated_docs_are_up_to_date() -> None:
+    """The pages' titles, summaries and example output and the index table
+    are what the generator makes of the registry and the fixtures today."""
+    stale = [str(path.relative_to(REPO)) for path, text in docgen.generate().items()
+             if not path.is_file() or path.read_text("utf-8") != text]
+    assert not stale, f"generated docs are out of date ({', '.join(stale)}): run make docs"
+
+
 def _all_fixtures() -> list[Path]:
     return sorted(CHECK_FIXTURES.glob("*/*.yaml"))
 
@@ -90,7 +169,7 @@ def _all_fixtures() -> list[Path]:
 def test_every_witness_replays(path: Path) -> None:
     """Each finding's witness call, decided again by the reference
     evaluator, gets exactly the decision the finding reports."""
-    tier = Tier.PROJECT if path.parent.name.startswith("PC2") else Tier.GLOBAL
+    tier = docgen.fixture_tier(path.parent.name)
     loaded = _policy_set(path, tier)
     for diag in run_passes(loaded):
         if "witness" in diag.extra:

@@ -24,7 +24,7 @@ import fastjsonschema
 import jsonschema
 
 from policyc import patterns
-from policyc.checks import check
+from policyc.checks import Check, check
 from policyc.diagnostics.model import Diagnostic, DiagnosticError, Severity
 from policyc.frontends import yaml_source
 from policyc.frontends.yaml_source import YMap, YNode, YScalar, YSeq
@@ -32,6 +32,39 @@ from policyc.ir import (
     CallCount, Condition, DepthRange, Effect, Field, FieldPredicate, Pattern,
     PatternLanguage, Policy, Rule, Scope, Span, Tier, Webhook,
 )
+
+#: The checks this module reports (assembled by :mod:`policyc.checks`); the loader
+#: also reports PC016 across files and the test runner PC021 for a suite's policy.
+CHECKS = [
+    Check("PC007", "unknown-key", Severity.ERROR, "A key the dialect does not know; the engine refuses the file."),
+    Check("PC008", "schema-violation", Severity.ERROR, "A value has the wrong type or shape for the dialect."),
+    Check("PC009", "unsupported-version", Severity.ERROR, "Only version \"1\" is accepted."),
+    Check("PC010", "invalid-action", Severity.ERROR,
+          "A rule action that is not allow, deny, ask, watch, log or webhook."),
+    Check("PC011", "webhook-without-url", Severity.ERROR, "A webhook action needs webhook.url."),
+    Check("PC012", "empty-command-contains", Severity.ERROR,
+          "An empty or whitespace command_contains entry matches every command."),
+    Check("PC013", "invalid-call-count", Severity.ERROR, "call_count needs 0 <= gte <= 1000 and 0 < window <= 720h."),
+    Check("PC014", "invalid-regex", Severity.ERROR,
+          "A response pattern is not accepted RE2 syntax, too long, or has nested quantifiers."),
+    Check("PC015", "invalid-glob", Severity.ERROR, "A glob pattern is malformed or over the engine's length limits."),
+    Check("PC016", "duplicate-policy-name", Severity.ERROR, "Two policies in one file share a name."),
+    Check("PC017", "missing-policy-name", Severity.ERROR, "A policy has no name."),
+    Check("PC018", "invalid-default-action", Severity.ERROR, "default_action is not allow, deny, ask, watch or log."),
+    Check("PC019", "invalid-duration", Severity.ERROR, "A duration is malformed or out of range."),
+    Check("PC020", "invalid-agent-depth", Severity.ERROR, "agent_depth bounds are not non-negative integers."),
+    Check("PC021", "invalid-test-case", Severity.ERROR,
+          "A test case is malformed or names a policy file that cannot be read."),
+    Check("PC022", "invalid-timestamp", Severity.ERROR, "expires_at is not an RFC 3339 timestamp."),
+    Check("PC023", "unsupported-dialect", Severity.WARNING,
+          "The file is in a policy dialect policyc does not read yet."),
+    Check("PC025", "empty-file", Severity.ERROR,
+          "The file holds no policy: it is empty, only comments, `---` or `null`."),
+    Check("PC026", "non-string-key", Severity.WARNING,
+          "A mapping key YAML reads as a number, boolean, date or null; the engine uses its text."),
+    Check("PC201", "project-webhook", Severity.ERROR,
+          "A project-tier policy uses `action: webhook`, which the engine refuses."),
+]
 
 DEFAULT_PRIORITY = 100
 MAX_REGEX_CHARS = 500

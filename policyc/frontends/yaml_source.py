@@ -70,9 +70,21 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
-from policyc.checks import check
-from policyc.diagnostics.model import DiagnosticError
+from policyc.checks import Check, check
+from policyc.diagnostics.model import DiagnosticError, Severity
 from policyc.ir import Span
+
+#: The checks this module reports (assembled by :mod:`policyc.checks`).
+CHECKS = [
+    Check("PC001", "yaml-syntax", Severity.ERROR, "The file is not well-formed YAML."),
+    Check("PC002", "duplicate-key", Severity.ERROR,
+          "A mapping repeats a key; YAML loaders silently keep the last one."),
+    Check("PC003", "alias-expansion", Severity.ERROR,
+          "Anchors and aliases expand beyond a safe bound (a billion-laughs bomb)."),
+    Check("PC004", "file-too-large", Severity.ERROR, "The policy file is larger than 1 MiB, which the engine refuses."),
+    Check("PC005", "nesting-too-deep", Severity.ERROR, "The document nests deeper than any policy needs."),
+    Check("PC006", "invalid-encoding", Severity.ERROR, "The file is not valid UTF-8."),
+]
 
 try:  # libyaml is much faster; its marks match the pure-Python parser's.
     from yaml import CSafeLoader as _DefaultLoader

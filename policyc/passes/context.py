@@ -9,10 +9,16 @@ from typing import Any, Optional, TypeVar
 
 from policyc.analysis.budget import Budget
 from policyc.analysis.errors import BudgetExceeded
-from policyc.checks import check
-from policyc.diagnostics.model import Diagnostic
+from policyc.checks import Check, check
+from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.ir import Pattern, Policy, PolicySet, Rule, Span
 from policyc.loader import LoadedSet
+
+#: The checks this module reports (assembled by :mod:`policyc.checks`).
+CHECKS = [
+    Check("PC110", "analysis-budget", Severity.INFO,
+          "A pattern or rule pair not analysed: it needs more work than the budget allows."),
+]
 
 #: Steps charged for every item a pass runs, whatever it does (so the mere
 #: number of rule pairs counts against the budget).

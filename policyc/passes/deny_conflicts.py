@@ -21,12 +21,22 @@ from policyc.analysis import Unsupported
 from policyc.analysis.errors import BudgetExceeded
 from policyc.analysis.fields import patterns_subsumed, prefixes_meet, share_sample
 from policyc.analysis.witness import sample_call
-from policyc.checks import check
-from policyc.diagnostics.model import Diagnostic
+from policyc.checks import Check, check
+from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.evaluate import Decision
 from policyc.ir import Effect, Field, PatternLanguage, Policy, Rule, Scope, Tier
 
 from .context import Context, rule_name
+
+#: The checks this module reports (assembled by :mod:`policyc.checks`).
+CHECKS = [
+    Check("PC102", "exception-never-applies", Severity.ERROR,
+          "An allow/ask/watch rule whose every call a deny elsewhere overrides."),
+    Check("PC103", "partial-deny-overlap", Severity.INFO,
+          "Some calls an allow rule matches are denied by another policy."),
+    Check("PC104", "priority-cannot-beat-deny", Severity.WARNING,
+          "An allow policy ordered before a deny policy it overlaps: deny still wins."),
+]
 
 _EXCEPTIONS = (Effect.ALLOW, Effect.ASK, Effect.WATCH)
 

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from policyc.analysis import condition_unsatisfiable
-from policyc.checks import check
-from policyc.diagnostics.model import Diagnostic
+from policyc.checks import Check, check
+from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.ir import Effect
 
 from .context import Context, rule_name
+
+#: The checks this module reports (assembled by :mod:`policyc.checks`).
+CHECKS = [
+    Check("PC105", "empty-condition", Severity.WARNING, "A rule whose condition no call can satisfy."),
+]
 
 
 def check_empty_conditions(ctx: Context) -> list[Diagnostic]:

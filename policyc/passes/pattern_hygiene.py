@@ -12,11 +12,18 @@ from policyc import canonicalize
 from policyc.analysis import Unsupported, intersect, is_empty, pattern_language, pattern_subsumed, syntax
 from policyc.analysis.errors import BudgetExceeded
 from policyc.analysis.fields import admissible, admit, sample_in
-from policyc.checks import check
-from policyc.diagnostics.model import Diagnostic
+from policyc.checks import Check, check
+from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.ir import Field, FieldPredicate, Pattern, PatternLanguage
 
 from .context import Context, pattern_name
+
+#: The checks this module reports (assembled by :mod:`policyc.checks`).
+CHECKS = [
+    Check("PC301", "subsumed-pattern", Severity.INFO,
+          "A pattern that another pattern of the same list already covers."),
+    Check("PC303", "pattern-never-matches-field", Severity.WARNING, "A pattern no value of its field can match."),
+]
 
 #: Field -> (syntax language name, what a value of the field is).
 _SYNTAX = {Field.PATH: ("clean-path", "a cleaned path (no `//`, `/./`, `/../` or trailing `/`)"),

@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import datetime as _dt
 
-from policyc.checks import check
-from policyc.diagnostics.model import Diagnostic
+from policyc.checks import Check, check
+from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.evaluate import _expired
 
 from .context import Context, rule_name
+
+#: The checks this module reports (assembled by :mod:`policyc.checks`).
+CHECKS = [
+    Check("PC108", "disabled-policy", Severity.INFO, "A policy with `enabled: false`; none of its rules is evaluated."),
+    Check("PC109", "expired-rule", Severity.WARNING, "A rule whose expires_at has passed; the engine skips it."),
+]
 
 
 def check_policy_state(ctx: Context) -> list[Diagnostic]:

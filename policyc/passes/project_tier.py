@@ -26,7 +26,7 @@ policy).
 
 from __future__ import annotations
 
-from policyc.checks import check
+from policyc.checks import Check, check
 from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.diff import diff_sets, rule_calls
 from policyc.analysis.witness import decided_in, replay
@@ -34,6 +34,14 @@ from policyc.ir import Effect, PolicySet, Tier
 from policyc.loader import LoadedSet, assemble
 
 from .context import Context, rule_name
+
+#: The checks this module reports (assembled by :mod:`policyc.checks`).
+CHECKS = [
+    Check("PC202", "project-allow-cannot-grant", Severity.WARNING,
+          "An allow rule in the project tier, which only restricts."),
+    Check("PC203", "project-default-cannot-loosen", Severity.WARNING,
+          "A project default_action less restrictive than the global one."),
+]
 
 
 class WeakeningFound(AssertionError):

@@ -7,11 +7,18 @@ import dataclasses
 
 from policyc.analysis import condition_implies, decided_in, fires, replay, request_view, witness_call
 from policyc.analysis.witness import sample_call
-from policyc.checks import check
-from policyc.diagnostics.model import Diagnostic
+from policyc.checks import Check, check
+from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.ir import Effect, Policy, Rule
 
 from .context import Context, rule_name
+
+#: The checks this module reports (assembled by :mod:`policyc.checks`).
+CHECKS = [
+    Check("PC101", "unreachable-rule", Severity.WARNING,
+          "Every call the rule matches is decided by an earlier rule of its policy."),
+    Check("PC302", "duplicate-rule", Severity.WARNING, "A rule structurally equal to an earlier rule of its policy."),
+]
 
 
 def _twins(policy: Policy) -> dict[int, Rule]:

@@ -6,11 +6,18 @@ from __future__ import annotations
 import difflib
 
 from policyc.analysis.tools import CARRIES, KNOWN_TOOLS, TOOL_FIELDS
-from policyc.checks import check
-from policyc.diagnostics.model import Diagnostic
+from policyc.checks import Check, check
+from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.ir import Field, Policy
 
 from .context import Context, rule_name
+
+#: The checks this module reports (assembled by :mod:`policyc.checks`).
+CHECKS = [
+    Check("PC106", "field-not-carried", Severity.WARNING,
+          "A rule reads a field that none of its policy's tools carries."),
+    Check("PC107", "unknown-tool", Severity.WARNING, "A policy names a tool no agent sends (a likely typo)."),
+]
 
 _KEYS = {Field.COMMAND: "command_*", Field.ENV_ASSIGNMENT: "command_env_assignments",
          Field.PATH: "path_*", Field.URL: "url_matches", Field.DOMAIN: "domain_matches"}
