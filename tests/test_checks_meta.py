@@ -20,6 +20,7 @@ import pytest
 
 from policyc.checks import REGISTRY, docgen
 from policyc.diagnostics.model import Diagnostic
+from policyc.dialects.registry import dialect_of
 from policyc.frontends.rampart import load_file
 from policyc.ir import Tier
 from policyc.loader import load_policy_set
@@ -35,9 +36,17 @@ UPDATE_SNAPSHOTS = "POLICYC_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/
 
 
 def _diagnostics(path: Path, tier: Tier) -> list[Diagnostic]:
-    """Every diagnostic of the fixture at ``path`` loaded as ``tier``: load,
-    test-suite and pass diagnostics, each once (the test runner loads the
-    file again), suppressions applied."""
+    """Every diagnostic of the fixture at ``path`` loaded as ``tier``: a
+    registered dialect's ``check_paths`` (after the directory's companions;
+    only the fixture's own diagnostics), else Rampart's load, test-suite and
+    pass diagnostics, each once (the test runner loads the file again),
+    suppressions applied."""
+    # PC023 is what the Rampart front end (every command but check) says of another dialect's file.
+    dialect = None if path.resolve().parent.name == "PC023" else dialect_of(str(path))
+    if dialect is not None:
+        companions = [str(path.parent / name) for name in docgen.companions(path.resolve().parent.name)]
+        return [d for d in dialect.check_paths([*companions, str(path)])
+                if d.span is None or Path(d.span.path).name == path.name]
     loaded = load_file(str(path), tier=tier)
     diagnostics = loaded.diagnostics + run_file(str(path)).diagnostics
     diagnostics += run_passes(_policy_set(path, tier))
@@ -94,7 +103,9 @@ def _too_large(tmp: Path) -> Path:
 
 GENERATED = {"PC004": _too_large}
 #: Checks of a whole run, not of one file: their failing cases are in the test named.
-RUN_LEVEL = {"PC111": "tests/test_budgets.py::test_many_files_of_many_policies_are_refused_at_once"}
+RUN_LEVEL = {"PC023": "its fixtures, read by the Rampart front end as `policyc test` reads them (check reads "
+                      "them as the dialect they are)",
+             "PC111": "tests/test_budgets.py::test_many_files_of_many_policies_are_refused_at_once"}
 
 
 @pytest.mark.parametrize("code", sorted(GENERATED))

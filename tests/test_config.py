@@ -17,7 +17,7 @@ from policyc.ir import Span
 
 from .conftest import FIXTURES
 
-OPENCLAW = (FIXTURES / "checks" / "PC023" / "fail_openclaw_minimal.yaml").read_text()  # one PC023 warning
+DUPLICATE = (FIXTURES / "checks" / "PC302" / "fail_duplicate_after_other.yaml").read_text()  # one PC302 warning
 TYPO = (FIXTURES / "checks" / "PC007" / "fail_path_match_typo.yaml").read_text()  # one PC007 error
 
 
@@ -136,13 +136,13 @@ def _check(tmp_path, monkeypatch, *args):
 
 
 def test_cli_severity_off_and_fail_on_from_config(tmp_path, monkeypatch):
-    _write(tmp_path / "agents" / "support.yaml", OPENCLAW)
+    _write(tmp_path / "agents" / "support.yaml", DUPLICATE)
     assert _check(tmp_path, monkeypatch, "agents").exit_code == 0  # a warning, fail-on error
     _write(tmp_path / "policyc.toml", 'fail-on = "warning"\n')
     result = _check(tmp_path, monkeypatch, "agents")
-    assert result.exit_code == 1 and "PC023" in result.output
+    assert result.exit_code == 1 and "PC302" in result.output
     assert _check(tmp_path, monkeypatch, "--fail-on", "error", "agents").exit_code == 0
-    _write(tmp_path / "policyc.toml", 'fail-on = "warning"\n[severity]\nPC023 = "off"\n')
+    _write(tmp_path / "policyc.toml", 'fail-on = "warning"\n[severity]\nPC302 = "off"\n')
     result = _check(tmp_path, monkeypatch, "--format", "json", "agents")
     assert result.exit_code == 0
     assert json.loads(result.output)["diagnostics"] == []

@@ -32,8 +32,9 @@ from .conftest import REPO
 GOLDEN = Path(__file__).resolve().parent / "golden"
 INPUTS = [
     "tests/fixtures/checks/PC007/fail_path_match_typo.yaml",  # error on one line
-    "tests/fixtures/checks/PC023/fail_openclaw_minimal.yaml",  # warning over two lines
+    "tests/fixtures/checks/PC101/fail_catch_all_first.yaml",  # warning over three lines, with a witness
     "tests/fixtures/checks/PC024/fail_other_rule.yaml",  # unused suppression and the finding it missed
+    "tests/fixtures/checks/PC511/fail_middle_star.yaml",  # a file of another dialect (OpenClaw)
 ]
 
 
@@ -75,18 +76,19 @@ def test_sarif_validates_against_the_subset_schema(monkeypatch):
 def test_sarif_rules_and_results_agree(monkeypatch):
     run = _sarif(monkeypatch)["runs"][0]
     rules = run["tool"]["driver"]["rules"]
-    assert [r["id"] for r in rules] == ["PC007", "PC023", "PC024"]
+    assert [r["id"] for r in rules] == ["PC007", "PC024", "PC101", "PC511"]
     for rule in rules:
         registered = REGISTRY[rule["id"]]
         assert rule["name"] == registered.name
         assert rule["shortDescription"]["text"] == registered.summary
         assert f"docs/checks/{rule['id']}.md" in rule["help"]["text"]
-    assert [r["defaultConfiguration"]["level"] for r in rules] == ["error", "warning", "warning"]
+    assert [r["defaultConfiguration"]["level"] for r in rules] == ["error", "warning", "warning", "warning"]
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
         assert uri in INPUTS  # relative to the working directory, forward slashes
-    assert [r["level"] for r in run["results"]] == ["error", "warning", "warning", "error"]
+    assert [(r["ruleId"], r["level"]) for r in run["results"]] == [
+        ("PC007", "error"), ("PC024", "warning"), ("PC007", "error"), ("PC101", "warning"), ("PC511", "warning")]
 
 
 def test_sarif_region_and_extras():
@@ -120,10 +122,10 @@ def test_github_annotation_shape_and_escaping(tmp_path):
     line = annotation(diag, cwd=tmp_path)
     assert line == ("::error file=a%3Ab%2Cc.yaml,line=4,col=7,endLine=4,endColumn=12,title=PC015 invalid-glob"
                     "::50%25 of%0D%0Aglobs%0Ahelp: use `a,b`")
-    multi = check("PC023").at(Span("x.yaml", 1, 1, 2, 16), "dialect")
-    assert annotation(multi, cwd=".") == "::warning file=x.yaml,line=1,endLine=2,title=PC023 unsupported-dialect::dialect"
-    spanless = check("PC023").at(None, "whole run")
-    assert annotation(spanless) == "::warning title=PC023 unsupported-dialect::whole run"
+    multi = check("PC105").at(Span("x.yaml", 1, 1, 2, 16), "never")
+    assert annotation(multi, cwd=".") == "::warning file=x.yaml,line=1,endLine=2,title=PC105 empty-condition::never"
+    spanless = check("PC105").at(None, "whole run")
+    assert annotation(spanless) == "::warning title=PC105 empty-condition::whole run"
     info = Diagnostic("PC023", "unsupported-dialect", Severity.INFO, "fyi", None)
     assert annotation(info).startswith("::notice ")
 

@@ -58,7 +58,9 @@ class Check:
                           help=help, label=label, extra=extra)
 
 
-#: The modules that declare checks (each has a ``CHECKS`` list); adding one adds a line.
+#: The modules that declare checks (each has a ``CHECKS`` list); adding one
+#: adds a line. Each registered dialect's ``checks`` module
+#: (:data:`policyc.dialects.registry.DIALECTS`) is read too.
 MODULES: tuple[str, ...] = (
     "policyc.frontends.yaml_source",
     "policyc.frontends.rampart",
@@ -82,8 +84,10 @@ RANGE_ORDER: tuple[str, ...] = ("PC0", "PC2", "PC1", "PC3", "PC4", "PC5")
 def _checks() -> tuple[Check, ...]:
     """Every check of :data:`MODULES`, in registry order; ``ValueError`` for
     a code declared twice or outside :data:`RANGE_ORDER`."""
+    from policyc.dialects.registry import DIALECTS
+
     found: dict[str, Check] = {}
-    for module in MODULES:
+    for module in (*MODULES, *(f"{dialect}.checks" for dialect in DIALECTS)):
         for declared in importlib.import_module(module).CHECKS:
             if declared.code in found:
                 raise ValueError(f"{module}: check {declared.code} is declared twice")

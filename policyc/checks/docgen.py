@@ -61,11 +61,19 @@ def fixture_tier(code: str) -> Tier:
     return Tier.PROJECT if code.startswith("PC2") else Tier.GLOBAL
 
 
+def companions(code: str) -> list[str]:
+    """The companion files of ``code``'s fixture directory (named neither
+    ``fail_*`` nor ``pass_*``): checked before each fixture, for checks that
+    need two files (a duplicate agent)."""
+    return [p.name for p in sorted((FIXTURES / code).glob("*.yaml"))
+            if not p.name.startswith(("fail_", "pass_"))]
+
+
 def check_args(code: str, fixture: str) -> list[str]:
     """The ``policyc`` arguments an example of ``code`` runs on ``fixture``
-    (a file name in the check's fixture directory)."""
+    (a file name in the check's fixture directory), after its companions."""
     project = ["--project"] if fixture_tier(code) is Tier.PROJECT else []
-    return ["check", "--no-config", *project, fixture]
+    return ["check", "--no-config", *companions(code), *project, fixture]
 
 
 def check_output(code: str, fixture: str) -> str:
@@ -88,11 +96,14 @@ def example(code: str, fixture: str, output: str) -> str:
     """The body of an ``example`` region: the fixture (bytes that are not
     UTF-8 shown as U+FFFD, as the renderer shows them) and ``output``, what
     :func:`check_output` prints for it."""
-    text = (FIXTURES / code / fixture).read_bytes().decode("utf-8", "replace")
-    if text and not text.endswith("\n"):
-        text += "\n"
+    def shown(name: str) -> str:
+        text = (FIXTURES / code / name).read_bytes().decode("utf-8", "replace")
+        return f"```yaml\n{text}{'' if not text or text.endswith(chr(10)) else chr(10)}```\n\n"
+
+    others = companions(code)
+    files = "".join(f"`{name}`:\n\n{shown(name)}" for name in [*others, fixture]) if others else shown(fixture)
     command = " ".join(["policyc", *check_args(code, fixture)])
-    return f"```yaml\n{text}```\n\n`{command}` prints:\n\n```text\n{output}```\n"
+    return f"{files}`{command}` prints:\n\n```text\n{output}```\n"
 
 
 def summary(check: Check) -> str:

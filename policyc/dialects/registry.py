@@ -10,21 +10,30 @@ dialect is a package under ``policyc/dialects/`` named by one line of
   mapping with these keys (``{key: scalar value or None}``, from
   :func:`policyc.recognise.top_level`) is one of its files;
 * ``check_paths(paths) -> list[Diagnostic]``: every load diagnostic and
-  finding of its checks for those files, never raising on bad content.
+  finding of its checks for those files, never raising on bad content;
+* a ``checks`` module whose ``CHECKS`` lists its checks (the check registry,
+  :mod:`policyc.checks`, reads it).
 
-A file no dialect claims is Rampart's, broken and unreadable files
-included: the Rampart front end then says what is wrong with it.
+A mapping no dialect claims is Rampart's. A file with no top-level mapping
+(empty, only comments, broken, unreadable) belongs to the dialect of its
+directory's other policy files when they are all one registered dialect's
+(the toolkit's engine loads a whole directory, and an empty file there
+fails that load), else to Rampart; either front end then says what is
+wrong with it.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+from functools import lru_cache
 from types import ModuleType
 
 from policyc.recognise import top_level_keys
 
 #: The dialects besides Rampart, by module: adding a dialect adds one line.
 DIALECTS: tuple[str, ...] = (
+    "policyc.dialects.openclaw",
 )
 
 
@@ -39,8 +48,31 @@ def dialect_of(path: str) -> ModuleType | None:
     the top-level keys of the first document; never raises."""
     keys = top_level_keys(path)
     if keys is None:
-        return None
+        return _directory_dialect(os.path.dirname(os.path.abspath(path)))
+    return _claimer(keys)
+
+
+def _claimer(keys: dict) -> ModuleType | None:
     return next((d for d in dialects() if d.claims(keys)), None)
+
+
+@lru_cache(maxsize=64)
+def _directory_dialect(directory: str) -> ModuleType | None:
+    """The registered dialect that claims every top-level mapping among the
+    YAML files of ``directory`` (not recursive), if there is one and only
+    one such dialect; else ``None``."""
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return None
+    found = set()
+    for name in names:
+        path = os.path.join(directory, name)
+        if name.endswith((".yaml", ".yml")) and os.path.isfile(path):
+            keys = top_level_keys(path)
+            if keys is not None:
+                found.add(_claimer(keys))
+    return found.pop() if len(found) == 1 else None
 
 
 def partition(paths: list[str]) -> tuple[list[str], dict[str, list[str]]]:

@@ -56,8 +56,8 @@ CHECKS = [
     Check("PC021", "invalid-test-case", Severity.ERROR,
           "A test case is malformed or names a policy file that cannot be read."),
     Check("PC022", "invalid-timestamp", Severity.ERROR, "expires_at is not an RFC 3339 timestamp."),
-    Check("PC023", "unsupported-dialect", Severity.WARNING,
-          "The file is in a policy dialect policyc does not read yet."),
+    Check("PC023", "unsupported-dialect", Severity.ERROR,
+          "A file of another dialect given to a command that reads only Rampart policies."),
     Check("PC025", "empty-file", Severity.ERROR,
           "The file holds no policy: it is empty, only comments, `---` or `null`."),
     Check("PC026", "non-string-key", Severity.WARNING,
@@ -206,8 +206,10 @@ def lower(root: YNode | None, path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedF
     dialect = _other_dialect(root)
     if dialect is not None:
         out.diagnostics.append(check("PC023").at(
-            root.span, f"this is {dialect}, not a Rampart policy; policyc does not read that dialect yet, "
-            "so the file was not checked", help="pass only Rampart policy and suite files for now"))
+            root.span, f"this is a file of the {dialect.NAME} dialect, not a Rampart policy; this command reads "
+            "only Rampart policies, so the file was not used",
+            help=f"`policyc check` reads {dialect.NAME} files (docs/dialects.md); the other commands do not "
+                 "yet"))
         return out
     out.facts = _facts(root)
     out.diagnostics.extend(_key_diagnostics(root))
@@ -244,13 +246,13 @@ def _empty_file(path: str, root: YScalar | None) -> Diagnostic:
         label="empty policy file")
 
 
-def _other_dialect(root: YMap) -> str | None:
-    """Name the dialect of a file that is clearly not Rampart (see
-    ``../shared/spec/other-dialects.md``), else ``None``."""
-    keys = set(root.keys())
-    if "policies" not in keys and {"agent", "permissions"} <= keys:
-        return "an OpenClaw Production Toolkit agent policy"
-    return None
+def _other_dialect(root: YMap):
+    """The registered dialect (:mod:`policyc.dialects.registry`) that claims
+    a document with these top-level keys, else ``None``."""
+    from policyc.dialects.registry import dialects  # the registry reads files through this module
+
+    keys = {key.text: None for key, _ in root.items}
+    return next((d for d in dialects() if d.claims(keys)), None)
 
 
 # ------------------------------------------------------------------- keys

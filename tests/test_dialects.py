@@ -1,0 +1,71 @@
+"""The dialect registry (policyc/dialects/registry.py): which dialect reads a
+file, and `policyc check` / `--only-policies` / the other commands on files
+of another dialect."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from policyc.cli import main
+from policyc.dialects import openclaw
+from policyc.dialects.registry import dialect_of, partition
+
+AGENT = "agent: support\npermissions:\n  allow: [\"read:*\"]\n  deny: [\"delete:*\"]\n"
+RAMPART = 'version: "1"\npolicies:\n  - name: p\n    rules: [{action: deny, when: {command_matches: ["rm *"]}}]\n'
+
+
+def _write(directory: Path, files: dict[str, str]) -> list[str]:
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (directory / name).write_text(text)
+    return [str(directory / name) for name in files]
+
+
+def test_files_are_told_apart_by_their_top_level_keys(tmp_path):
+    agent, rampart, compose = _write(tmp_path, {"a.yaml": AGENT, "b.yaml": RAMPART,
+                                                "compose.yaml": "services: {web: {image: x}}\n"})
+    assert dialect_of(agent) is openclaw and dialect_of(rampart) is None and dialect_of(compose) is None
+    assert partition([rampart, agent, compose]) == ([rampart, compose], {"openclaw-toolkit": [agent]})
+    # A key only Rampart files have wins: a Rampart policy scoped to an agent stays Rampart's.
+    (mixed,) = _write(tmp_path / "m", {"m.yaml": "agent: x\n" + RAMPART})
+    assert dialect_of(mixed) is None
+
+
+def test_a_file_without_a_mapping_goes_with_its_directory(tmp_path):
+    """An empty or broken file in a directory of toolkit policies is the
+    toolkit's (its engine fails the whole directory's load on it); anywhere
+    else, Rampart's."""
+    toolkit = _write(tmp_path / "agents", {"a.yaml": AGENT, "empty.yaml": "# nothing yet\n", "bad.yaml": "[\n"})
+    assert [dialect_of(p) for p in toolkit] == [openclaw, openclaw, openclaw]
+    elsewhere = _write(tmp_path / "rampart", {"b.yaml": RAMPART, "empty.yaml": ""})
+    assert [dialect_of(p) for p in elsewhere] == [None, None]
+    alone = _write(tmp_path / "alone", {"empty.yaml": ""})
+    assert dialect_of(alone[0]) is None
+
+
+def test_check_reads_each_file_as_its_dialect(tmp_path):
+    _write(tmp_path, {"a.yaml": AGENT.replace('["read:*"]', '["read:*", "write:*data*"]'), "b.yaml": RAMPART})
+    result = CliRunner().invoke(main, ["check", "--no-config", "--format", "json", str(tmp_path)])
+    document = json.loads(result.stdout)
+    assert document["summary"]["files"] == 2
+    assert {(Path(d["path"]).name, d["code"]) for d in document["diagnostics"]} == {("a.yaml", "PC511")}
+    assert result.exit_code == 0  # PC511 is a warning
+
+
+def test_only_policies_keeps_files_of_every_dialect(tmp_path):
+    agent, other = _write(tmp_path, {"a.yaml": AGENT, ".pre-commit-config.yaml": "repos: []\n"})
+    result = CliRunner().invoke(main, ["check", "--no-config", "--only-policies", "--verbose", agent, other])
+    assert "skipped" in result.stderr and ".pre-commit-config.yaml" in result.stderr
+    assert "checked 1 file" in result.stdout
+
+
+def test_commands_that_read_only_rampart_refuse_another_dialect(tmp_path):
+    (agent,) = _write(tmp_path, {"a.yaml": AGENT})
+    result = CliRunner().invoke(main, ["test", agent])
+    assert result.exit_code == 1 and "error[PC023] this is a file of the openclaw-toolkit dialect" in result.stdout
+    bundle = tmp_path / "out.json"
+    result = CliRunner().invoke(main, ["compile", agent, "-o", str(bundle)])
+    assert result.exit_code == 1 and "PC023" in result.output and not bundle.exists()
