@@ -383,6 +383,9 @@ def eval_(sources, engine, project):
     already includes its project tier, so --project with a bundle is a usage
     error (compile with --project instead). A call is {"tool", "params",
     "input"?, "agent"?, "session"?, "agent_depth"?, "workdir"?, "response"?}.
+    OpenClaw toolkit agent policies (docs/dialects.md) are decided with
+    --engine reference (they have no bundle yet); their calls are {"agent",
+    "action", "context"?} and the action is allow, deny or escalate.
 
     Output line N answers input line N: the decision JSON plus "line": N, or,
     when the line is not a call that can be decided, {"action": "deny",
@@ -445,6 +448,10 @@ def _decider(sources: list[str], engine: str, project: str | None):
             _err(f"error: {exc}")
             sys.exit(EXIT_ERROR)
         return lambda call: bundle.decide(ToolCall.from_mapping(call)).to_json()
+    files = _policy_files(sources)
+    rampart_files, others = partition(files)
+    if others:
+        return _dialect_decider(files, rampart_files, others, engine, project)
     loaded = _load_clean(sources, project)
     if engine == "reference":
         return lambda call: decide(loaded.policy_set, ToolCall.from_mapping(call)).to_json()
@@ -452,6 +459,38 @@ def _decider(sources: list[str], engine: str, project: str | None):
 
     bundle = load_bundle(compile_policy_set(loaded.policy_set, _sources(loaded)))
     return lambda call: bundle.decide(ToolCall.from_mapping(call)).to_json()
+
+
+def _dialect_decider(files: list[str], rampart_files: list[str], others: dict[str, list[str]], engine: str,
+                     project: str | None):
+    """The decider of ``policyc eval`` for the policies of one registered
+    dialect (docs/dialects.md): its reference evaluator. Decision JSON:
+    ``{"action", "message", "dialect"}`` where ``action`` is the dialect's
+    decision (``allow``, ``deny``, ``escalate``), and ``deny`` with
+    ``"error"`` where its engine would throw. Exits 1 after printing the
+    errors when the engine would not load the files; ``UsageError`` for
+    mixed dialects, ``--project`` or the bundle engine."""
+    if rampart_files or len(others) > 1 or project is not None:
+        raise click.UsageError("eval decides with the policies of one dialect at a time (and --project is "
+                               "Rampart's): these files are " + ", ".join(
+                                   sorted({*others, *(["rampart"] if rampart_files else [])})))
+    ((name, group),) = others.items()
+    if engine != "reference":
+        raise click.UsageError(f"the {name} dialect has no bundle yet: run eval with --engine reference")
+    dialect = by_name(name)
+    result = dialect.load_paths(group)
+    if not result.ok:
+        errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+        print_text(_Console(stderr=True, soft_wrap=True), sorted(errors, key=Diagnostic.sort_key), len(files))
+        sys.exit(EXIT_FINDINGS)
+
+    def decide_json(call):
+        outcome = dialect.decide(result, call)
+        if outcome.decision == "error":
+            return {"action": "deny", "error": f"the engine throws: {outcome.reason}", "dialect": name}
+        return {"action": outcome.decision, "message": outcome.reason, "dialect": name}
+
+    return decide_json
 
 
 class _SplitAtDoubleDash(click.Command):

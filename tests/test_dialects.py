@@ -69,3 +69,17 @@ def test_commands_that_read_only_rampart_refuse_another_dialect(tmp_path):
     bundle = tmp_path / "out.json"
     result = CliRunner().invoke(main, ["compile", agent, "-o", str(bundle)])
     assert result.exit_code == 1 and "PC023" in result.output and not bundle.exists()
+
+
+def test_eval_decides_toolkit_calls_with_the_reference_evaluator(tmp_path):
+    (agent,) = _write(tmp_path, {"a.yaml": AGENT})
+    calls = "\n".join(['{"agent": "support", "action": "read:x"}', '{"agent": "support", "action": "delete:x"}',
+                       '{"agent": "other", "action": "read:x"}', '{"agent": "support"}']) + "\n"
+    result = CliRunner().invoke(main, ["eval", "--engine", "reference", str(tmp_path)], input=calls)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(d["action"], d["line"]) for d in lines] == [("allow", 1), ("deny", 2), ("deny", 3), ("deny", 4)]
+    assert lines[1]["message"] == "Action explicitly denied by policy rule: delete:*"
+    assert lines[2]["message"] == "No policy found for agent: other"
+    assert lines[3]["error"].startswith("the engine throws: ")
+    refused = CliRunner().invoke(main, ["eval", str(tmp_path)], input=calls)
+    assert refused.exit_code == 2 and "has no bundle yet" in refused.output
