@@ -78,12 +78,13 @@ MODULES: tuple[str, ...] = (
 
 #: Code ranges in registry order.
 RANGE_ORDER: tuple[str, ...] = ("PC0", "PC2", "PC1", "PC3", "PC4", "PC5")
+#: A dialect's code range not named above (``PC6xx``...) comes after them, by code.
 
 
 @cache
 def _checks() -> tuple[Check, ...]:
     """Every check of :data:`MODULES`, in registry order; ``ValueError`` for
-    a code declared twice or outside :data:`RANGE_ORDER`."""
+    a code declared twice or not of the form ``PC`` and three digits."""
     from policyc.dialects.registry import DIALECTS
 
     found: dict[str, Check] = {}
@@ -91,10 +92,14 @@ def _checks() -> tuple[Check, ...]:
         for declared in importlib.import_module(module).CHECKS:
             if declared.code in found:
                 raise ValueError(f"{module}: check {declared.code} is declared twice")
-            if declared.code[:3] not in RANGE_ORDER:
-                raise ValueError(f"{module}: check {declared.code} is in no range of RANGE_ORDER")
+            if not (len(declared.code) == 5 and declared.code.startswith("PC") and declared.code[2:].isdigit()):
+                raise ValueError(f"{module}: check code {declared.code!r} is not PC and three digits")
             found[declared.code] = declared
-    return tuple(sorted(found.values(), key=lambda c: (RANGE_ORDER.index(c.code[:3]), c.code)))
+    def rank(c: Check) -> tuple[int, str]:
+        prefix = c.code[:3]
+        return (RANGE_ORDER.index(prefix) if prefix in RANGE_ORDER else len(RANGE_ORDER), c.code)
+
+    return tuple(sorted(found.values(), key=rank))
 
 
 class _Index(Mapping[str, Check]):
