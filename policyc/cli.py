@@ -29,7 +29,7 @@ from rich.text import Text
 
 from policyc import __version__
 from policyc.config import ConfigError, resolve_config
-from policyc.dialects.registry import by_name, partition
+from policyc.dialects.registry import by_name, discovered, partition
 from policyc.diagnostics.github import annotations
 from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.diagnostics.render import json_document, print_text, printable
@@ -118,7 +118,8 @@ def _policy_files(paths: list[str], *, only_policies: bool = False, verbose: boo
     ``verbose``. Raises ``FileNotFoundError`` for a missing path."""
     seen: set[str] = set()
     files = []
-    for path in expand(paths):
+    others = [found for raw in paths if os.path.isdir(raw) for found in discovered(raw)]
+    for path in expand(paths) + others:
         real = os.path.realpath(path)
         if real not in seen:
             seen.add(real)

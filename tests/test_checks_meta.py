@@ -20,7 +20,6 @@ import pytest
 
 from policyc.checks import REGISTRY, docgen
 from policyc.diagnostics.model import Diagnostic
-from policyc.dialects.registry import dialect_of
 from policyc.frontends.rampart import load_file
 from policyc.ir import Tier
 from policyc.loader import load_policy_set
@@ -41,12 +40,13 @@ def _diagnostics(path: Path, tier: Tier) -> list[Diagnostic]:
     only the fixture's own diagnostics), else Rampart's load, test-suite and
     pass diagnostics, each once (the test runner loads the file again),
     suppressions applied."""
-    # PC023 is what the Rampart front end (every command but check) says of another dialect's file.
-    dialect = None if path.resolve().parent.name == "PC023" else dialect_of(str(path))
+    code = path.resolve().parent.name
+    dialect = docgen.fixture_dialect(code)
     if dialect is not None:
-        companions = [str(path.parent / name) for name in docgen.companions(path.resolve().parent.name)]
+        companions = [str(path.parent / name) for name in docgen.companions(code)]
+        mine = path.resolve()
         return [d for d in dialect.check_paths([*companions, str(path)])
-                if d.span is None or Path(d.span.path).name == path.name]
+                if d.span is None or mine in (Path(d.span.path).resolve(), *Path(d.span.path).resolve().parents)]
     loaded = load_file(str(path), tier=tier)
     diagnostics = loaded.diagnostics + run_file(str(path)).diagnostics
     diagnostics += run_passes(_policy_set(path, tier))
@@ -64,7 +64,7 @@ def _policy_set(path: Path, tier: Tier):
 def _fixtures(prefix: str) -> list[tuple[str, Path]]:
     out = []
     for code in sorted(REGISTRY):
-        for path in sorted((CHECK_FIXTURES / code).glob(f"{prefix}_*.yaml")):
+        for path in docgen.fixtures(code, prefix):
             out.append((code, path))
     return out
 
@@ -79,8 +79,8 @@ def test_every_check_has_docs_and_fixtures(code: str) -> None:
     for heading in ("## What it does", "## Why it matters", "## Example", "## Use instead"):
         assert heading in text, f"{page} lacks {heading}"
     generated = code in GENERATED or code in RUN_LEVEL
-    assert generated or list((CHECK_FIXTURES / code).glob("fail_*.yaml")), f"{code} has no failing fixture"
-    assert list((CHECK_FIXTURES / code).glob("pass_*.yaml")), f"{code} has no passing fixture"
+    assert generated or docgen.fixtures(code, "fail"), f"{code} has no failing fixture"
+    assert docgen.fixtures(code, "pass"), f"{code} has no passing fixture"
     # A check with a failing fixture shows one, with its output, generated.
     assert ("<!-- generated: example fail_" in text) != generated, f"{page}: generated example region"
 
@@ -128,7 +128,7 @@ def snapshot(code: str) -> str:
     tier = docgen.fixture_tier(code)
     with contextlib.chdir(directory):
         pinned = {path.name: [_pinned(d) for d in _diagnostics(Path(path.name), tier)]
-                  for path in sorted(directory.glob("fail_*.yaml"))}
+                  for path in docgen.fixtures(code, "fail")}
     return json.dumps(pinned, indent=2, ensure_ascii=False) + "\n"
 
 

@@ -83,3 +83,21 @@ def test_eval_decides_toolkit_calls_with_the_reference_evaluator(tmp_path):
     assert lines[3]["error"].startswith("the engine throws: ")
     refused = CliRunner().invoke(main, ["eval", str(tmp_path)], input=calls)
     assert refused.exit_code == 2 and "has no bundle yet" in refused.output
+
+
+TOOL = ("from toolrampart import scope, side_effects, tool\n\n\n@scope(\"billing.refund\")\n@tool\n"
+        "@side_effects(money_movement=True)\ndef refund(amount: float) -> dict:\n    return {}\n")
+
+
+def test_toolrampart_modules_are_found_by_name_and_in_directories_by_their_text(tmp_path):
+    """A `.py` named on the command line is a ToolRampart module; in a
+    directory only modules that mention toolrampart are read (and
+    `toolrampart.toml` by its name), so unrelated Python code is left alone."""
+    tool, unrelated, config = _write(tmp_path, {"refund.py": TOOL, "setup.py": "import setuptools\n(",
+                                                "toolrampart.toml": "[auth]\nrequired = true\n"})
+    assert partition([tool, config]) == ([], {"toolrampart": [tool, config]})
+    result = CliRunner().invoke(main, ["check", "--no-config", "--format", "json", str(tmp_path)])
+    document = json.loads(result.stdout)
+    assert document["summary"]["files"] == 2  # refund.py and toolrampart.toml; setup.py is not read
+    assert ("refund.py", "PC606") in {(Path(d["path"]).name, d["code"]) for d in document["diagnostics"]}
+    assert result.exit_code == 1

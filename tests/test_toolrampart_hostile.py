@@ -21,7 +21,7 @@ from policyc.dialects.toolrampart.source import read_text
 
 from .conftest import FIXTURES
 
-SEEDS = sorted((FIXTURES / "toolrampart").glob("PC6*/*.py")) + sorted((FIXTURES / "toolrampart").glob("PC6*/*.toml"))
+SEEDS = sorted((FIXTURES / "checks").glob("PC6*/*.py")) + sorted((FIXTURES / "checks").glob("PC6*/*.toml"))
 
 NASTY_MODULES = {
     "nested_parens.py": b"x = " + b"(" * 100_000 + b"1" + b")" * 100_000 + b"\n",
@@ -137,5 +137,5 @@ _CACHE: dict = {}
 
 def _refund_result():
     if "r" not in _CACHE:
-        _CACHE["r"] = load_paths([str(FIXTURES / "toolrampart" / "PC601" / "pass_readable.py")])
+        _CACHE["r"] = load_paths([str(FIXTURES / "checks" / "PC601" / "pass_readable.py")])
     return _CACHE["r"]

@@ -31,6 +31,7 @@ region for its first failing fixture. In ``docs/checks/README.md``, the
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import subprocess
@@ -38,8 +39,10 @@ import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from types import ModuleType
 
 from policyc.checks import REGISTRY, Check
+from policyc.dialects.registry import dialects
 from policyc.ir import Tier
 
 #: The checkout this module is in (``make docs`` runs it from the sources).
@@ -51,6 +54,8 @@ INDEX = DOCS / "README.md"
 END = "<!-- end generated -->"
 _REGION = re.compile(r"^<!-- generated: (\w+)(?: (\S+))? -->\n.*?^" + re.escape(END) + "$", re.M | re.S)
 _SECTIONS = ("What it does", "Why it matters", "Example", "Use instead")
+#: The code fence of a fixture file, by suffix.
+_FENCES = {".yaml": "yaml", ".yml": "yaml", ".py": "python", ".toml": "toml"}
 #: Environment variables that would make rich colour (or style) piped output.
 _COLOUR = ("FORCE_COLOR", "TTY_COMPATIBLE", "TTY_INTERACTIVE")
 
@@ -59,6 +64,22 @@ def fixture_tier(code: str) -> Tier:
     """The tier a fixture of ``code`` is loaded as: PC2xx fixtures are
     project-tier files (as if at ``.rampart/policy.yaml``), the rest global."""
     return Tier.PROJECT if code.startswith("PC2") else Tier.GLOBAL
+
+
+def fixtures(code: str, prefix: str) -> list[Path]:
+    """The ``fail`` or ``pass`` fixtures of ``code`` (``prefix``): the files
+    of any kind (YAML policies, Python tool modules, TOML configs) and the
+    directories (a service of several files) named ``<prefix>_*``."""
+    return sorted((FIXTURES / code).glob(f"{prefix}_*"))
+
+
+def fixture_dialect(code: str) -> ModuleType | None:
+    """The registered dialect whose ``checks`` declare ``code`` (its
+    fixtures are that dialect's files), else ``None``: Rampart's."""
+    for dialect in dialects():
+        if any(c.code == code for c in importlib.import_module(f"{dialect.__name__}.checks").CHECKS):
+            return dialect
+    return None
 
 
 def companions(code: str) -> list[str]:
@@ -98,10 +119,14 @@ def example(code: str, fixture: str, output: str) -> str:
     :func:`check_output` prints for it."""
     def shown(name: str) -> str:
         text = (FIXTURES / code / name).read_bytes().decode("utf-8", "replace")
-        return f"```yaml\n{text}{'' if not text or text.endswith(chr(10)) else chr(10)}```\n\n"
+        fence = _FENCES.get(Path(name).suffix, "")
+        return f"```{fence}\n{text}{'' if not text or text.endswith(chr(10)) else chr(10)}```\n\n"
 
-    others = companions(code)
-    files = "".join(f"`{name}`:\n\n{shown(name)}" for name in [*others, fixture]) if others else shown(fixture)
+    if (FIXTURES / code / fixture).is_dir():  # a service: each of its files
+        names = [f"{fixture}/{p.name}" for p in sorted((FIXTURES / code / fixture).iterdir()) if p.is_file()]
+    else:
+        names = [*companions(code), fixture]
+    files = "".join(f"`{name}`:\n\n{shown(name)}" for name in names) if len(names) > 1 else shown(fixture)
     command = " ".join(["policyc", *check_args(code, fixture)])
     return f"{files}`{command}` prints:\n\n```text\n{output}```\n"
 
@@ -137,12 +162,12 @@ def _regenerated(path: Path, text: str, body: Callable[[str, str | None], str | 
 def new_page(check: Check) -> str:
     """The start of a page for ``check``: its headings, with an example
     region for its first failing fixture (if it has one)."""
-    fixtures = sorted((FIXTURES / check.code).glob("fail_*.yaml"))
+    failing = fixtures(check.code, "fail")
     parts = [f"# {check.code}"]
     for heading in _SECTIONS:
         parts.append(f"## {heading}")
-        if heading == "Example" and fixtures:
-            parts.append(f"<!-- generated: example {fixtures[0].name} -->\n{END}")
+        if heading == "Example" and failing:
+            parts.append(f"<!-- generated: example {failing[0].name} -->\n{END}")
     return "\n\n".join(parts) + "\n"
 
 

@@ -12,7 +12,12 @@ dialect is a package under ``policyc/dialects/`` named by one line of
 * ``check_paths(paths) -> list[Diagnostic]``: every load diagnostic and
   finding of its checks for those files, never raising on bad content;
 * a ``checks`` module whose ``CHECKS`` lists its checks (the check registry,
-  :mod:`policyc.checks`, reads it).
+  :mod:`policyc.checks`, reads it);
+* optionally ``owns(path) -> bool``, for dialects whose files are not YAML:
+  whether a file named on the command line is one of its files (by name),
+  and ``discovers(path) -> bool``: whether a file met in a directory given
+  on the command line is (by name and a cheap look at its text, so a
+  directory of unrelated Python code is not read as tool modules).
 
 A mapping no dialect claims is Rampart's. A file with no top-level mapping
 (empty, only comments, broken, unreadable) belongs to the dialect of its
@@ -34,6 +39,7 @@ from policyc.recognise import top_level_keys
 #: The dialects besides Rampart, by module: adding a dialect adds one line.
 DIALECTS: tuple[str, ...] = (
     "policyc.dialects.openclaw",
+    "policyc.dialects.toolrampart",
 )
 
 
@@ -46,10 +52,26 @@ def dialect_of(path: str) -> ModuleType | None:
     """The registered dialect that claims the file at ``path``, or ``None``
     for Rampart (also when the file cannot be read or parsed). Reads only
     the top-level keys of the first document; never raises."""
+    owner = next((d for d in dialects() if hasattr(d, "owns") and d.owns(path)), None)
+    if owner is not None:
+        return owner
     keys = top_level_keys(path)
     if keys is None:
         return _directory_dialect(os.path.dirname(os.path.abspath(path)))
     return _claimer(keys)
+
+
+def discovered(directory: str) -> list[str]:
+    """The files of ``directory`` (not recursive, sorted by name) that a
+    dialect with ``discovers`` reads although they are not YAML; ``[]`` when
+    the directory cannot be listed."""
+    try:
+        names = sorted(os.listdir(directory))
+    except OSError:
+        return []
+    finders = [d for d in dialects() if hasattr(d, "discovers")]
+    paths = [os.path.join(directory, name) for name in names]
+    return [p for p in paths if os.path.isfile(p) and any(d.discovers(p) for d in finders)]
 
 
 def _claimer(keys: dict) -> ModuleType | None:

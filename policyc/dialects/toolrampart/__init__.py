@@ -46,7 +46,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from policyc.dialects.toolrampart.evaluate import Outcome
     from policyc.dialects.toolrampart.loader import LoadResult
 
-__all__ = ["NAME", "claims", "owns", "load_paths", "check_paths", "decide"]
+__all__ = ["NAME", "claims", "owns", "discovers", "load_paths", "check_paths", "decide"]
 
 NAME = "toolrampart"
 
@@ -66,6 +66,23 @@ def owns(path: str) -> bool:
 
     name = os.path.basename(path)
     return name.endswith(".py") or is_config_name(name)
+
+
+def discovers(path: str) -> bool:
+    """Whether a file met in a directory is this dialect's: a config by its
+    name (:func:`owns`), or a ``.py`` module whose first 64 KiB mention
+    ``toolrampart`` (a directory of other Python code is left alone)."""
+    import os
+
+    if not owns(path):
+        return False
+    if not os.path.basename(path).endswith(".py"):
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return b"toolrampart" in handle.read(1 << 16)
+    except OSError:
+        return False
 
 
 def load_paths(paths: list[str]) -> LoadResult:
