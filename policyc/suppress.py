@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from policyc import sources
 from policyc.checks import REGISTRY, Check, check
 from policyc.config import Config
 from policyc.diagnostics.model import Diagnostic, Severity
@@ -109,9 +110,7 @@ def apply_suppressions(diagnostics: Iterable[Diagnostic], files: Sequence[Loaded
 
 class _FileSuppressions:
     def __init__(self, loaded: LoadedFile):
-        with open(loaded.path, "rb") as fh:
-            text = fh.read().decode("utf-8", "replace")
-        self.suppressions = read_suppressions(loaded.path, text)
+        self.suppressions = read_suppressions(loaded.path, sources.read(loaded.path).text)
         self.by_anchor: dict[int, list[Suppression]] = {}
         for s in self.suppressions:
             self.by_anchor.setdefault(s.anchor, []).append(s)

@@ -18,12 +18,12 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 from rich.console import Console
 from rich.text import Text
 
+from policyc import sources
 from policyc.diagnostics.model import Diagnostic, Severity
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
@@ -71,14 +71,11 @@ def snippet(line: str, column: int, width: int = 1) -> tuple[str, int, int]:
     return head + line[start:end] + tail, len(head) + at - start, max(1, min(width, end - at))
 
 
-@lru_cache(maxsize=64)
 def _source_lines(path: str) -> tuple[str, ...]:
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(2 << 20)
+        return sources.read(path).lines
     except OSError:
         return ()
-    return tuple(data.decode("utf-8", "replace").splitlines())
 
 
 def render_text(diag: Diagnostic, *, show_source: bool = True) -> Text:

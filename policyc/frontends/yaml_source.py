@@ -70,6 +70,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
+from policyc import sources
 from policyc.checks import Check, check
 from policyc.diagnostics.model import DiagnosticError, Severity
 from policyc.ir import Span
@@ -345,16 +346,12 @@ def read_source(path: str) -> tuple[bytes, str]:
     ``MAX_BYTES + 1`` bytes) and PC006 when it is not UTF-8. ``OSError``
     (missing file, directory, permissions) propagates.
     """
-    with open(path, "rb") as fh:
-        try:
-            size = os.fstat(fh.fileno()).st_size
-        except OSError:  # pragma: no cover - fstat on an open file
-            size = 0
+    data = sources.read(path, MAX_BYTES).data  # shared with the renderer and suppressions
+    if len(data) > MAX_BYTES:
+        size = os.stat(path).st_size
         if size > MAX_BYTES:
             raise _too_large(path, size)
-        data = fh.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:  # grew since fstat, or a special file
-        raise _too_large(path, len(data), exact=False)
+        raise _too_large(path, len(data), exact=False)  # a special file
     return data, decode_source(data, path)
 
 
