@@ -47,8 +47,9 @@ class SourceFile:
 _CACHE: OrderedDict[tuple[str, int, int, int], SourceFile] = OrderedDict()
 
 
-def read(path: str, limit: int = 2 << 20) -> SourceFile:
-    """The file at ``path``, at most ``limit + 1`` bytes of it, from the
+def read(path: str, limit: int = 1 << 20) -> SourceFile:
+    """The file at ``path``, at most ``limit + 1`` bytes of it (the default
+    is the front end's 1 MiB file limit, so every reader shares one read), from the
     cache when the file is unchanged since it was read. Raises ``OSError``
     (missing file, a directory, permissions) like ``open``."""
     with open(path, "rb") as handle:
