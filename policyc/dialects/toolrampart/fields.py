@@ -297,6 +297,9 @@ def _int(value: Any) -> tuple[bool, Any] | None:
         return (True, int(value))
     if isinstance(value, str):
         text = value.strip(_WHITESPACE)
+        if text.startswith("0") and text.lstrip("0_").startswith(("-", "+")):
+            # pydantic-core reads a sign after leading zeros ("0-9" is -9, "0-09" is refused): not modelled
+            return None
         if not _INT_TEXT.match(text):
             return (False, "int_parsing")
         whole = text.split(".", 1)[0]
