@@ -29,6 +29,7 @@ from rich.text import Text
 
 from policyc import __version__
 from policyc.config import ConfigError, resolve_config
+from policyc.dialects.openclaw import NAME as OPENCLAW
 from policyc.dialects.registry import by_name, discovered, partition
 from policyc.diagnostics.github import annotations
 from policyc.diagnostics.model import Diagnostic, Severity
@@ -336,12 +337,52 @@ _OUTPUT_RULES = (
     "removed on SIGTERM/SIGINT/SIGHUP. Details: docs/cli.md.")
 
 
-def _sources(loaded) -> dict[str, bytes]:
+def _file_bytes(paths: list[str]) -> dict[str, bytes]:
+    """Each file's bytes by path: a bundle manifest's sources. Raises ``OSError``."""
     out = {}
-    for f in loaded.files:
-        with open(f.path, "rb") as fh:
-            out[f.path] = fh.read()
+    for path in paths:
+        with open(path, "rb") as fh:
+            out[path] = fh.read()
     return out
+
+
+def _sources(loaded) -> dict[str, bytes]:
+    return _file_bytes([f.path for f in loaded.files])
+
+
+def _is_toolkit(files: list[str], command: str) -> bool:
+    """Whether ``files`` (``_policy_files``) are OpenClaw toolkit policies,
+    else Rampart's (also when there are none, which the Rampart path
+    reports), for a command that compiles them. ``UsageError`` when they mix
+    dialects or are another dialect's (it has no bundle yet)."""
+    rampart_files, others = partition(files)
+    kinds = sorted({*others, *(["rampart"] if rampart_files else [])})
+    if len(kinds) > 1:
+        raise click.UsageError(f"{command} reads the policies of one dialect at a time: these files are "
+                               + ", ".join(kinds))
+    if kinds and kinds[0] not in ("rampart", OPENCLAW):
+        raise click.UsageError(f"the {kinds[0]} dialect has no bundle yet: {command} does not read its files "
+                               "(policyc check does)")
+    return bool(others)
+
+
+def _load_toolkit(paths: list[str], project: str | None, command: str, *, load_error_exit: int = EXIT_FINDINGS):
+    """The OpenClaw toolkit policies ``paths`` name, loaded as the toolkit's
+    engine loads them (a directory is read as ``loadPolicies`` reads it;
+    docs/dialects.md). ``UsageError`` with ``--project`` (a Rampart tier);
+    exits ``load_error_exit`` after printing the errors when the engine
+    would not load them."""
+    from policyc.dialects import openclaw
+
+    if project is not None:
+        raise click.UsageError(f"--project is a Rampart tier: {command} of {OPENCLAW} policies takes none")
+    result = openclaw.load_paths(paths)
+    if not result.ok:
+        errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
+        print_text(_Console(stderr=True, soft_wrap=True), sorted(errors, key=Diagnostic.sort_key),
+                   len(result.files))
+        sys.exit(load_error_exit)
+    return result
 
 
 @main.command(name="compile", epilog=_OUTPUT_RULES)
@@ -353,17 +394,27 @@ def _sources(loaded) -> dict[str, bytes]:
 def compile_(paths, output, project):
     """Compile policy files into a deterministic matcher bundle.
 
-    PATHS (files or directories) form one policy set. The bundle is canonical
+    PATHS (files or directories) form one policy set: Rampart policies, or
+    OpenClaw toolkit agent policies (a directory read as the toolkit's
+    engine reads it; docs/dialects.md), not both. The bundle is canonical
     JSON with a manifest (format version, compiler version, sha256 of each
     source) and a payload digest; compiling the same sources twice gives
     byte-identical output. Format: docs/bundle-format.md. Exit 1 when a
-    policy has load errors, 2 on usage or I/O errors (a refused OUT, or
-    PATHS without a policy file).
+    policy has load errors (for toolkit policies: when the engine would not
+    load them), 2 on usage or I/O errors (a refused OUT, PATHS without a
+    policy file, mixed dialects).
     """
     from policyc.codegen.bundle import compile_policy_set
 
-    inputs = _policy_files(list(paths)) + ([project] if project else [])
-    _check_output(output, inputs)
+    files = _policy_files(list(paths))
+    _check_output(output, files + ([project] if project else []))
+    if _is_toolkit(files, "compile"):
+        from policyc.codegen.openclaw import compile_openclaw
+
+        result = _load_toolkit(list(paths), project, "compile")
+        data = compile_openclaw(result, _file_bytes(result.files))
+        _write_output(output, data, result.files, f"{len(data)} bytes, {len(result.policies)} agent policies")
+        return
     loaded = _load_clean(list(paths), project)
     data = compile_policy_set(loaded.policy_set, _sources(loaded))
     _write_output(output, data, [f.path for f in loaded.files],
@@ -380,13 +431,18 @@ def eval_(sources, engine, project):
     """Decide tool calls read as JSON lines on stdin; one output line per input line.
 
     SOURCES is one bundle file (*.json) or policy files/directories (compiled
-    in memory). --project adds a project-tier policy to policy files; a bundle
-    already includes its project tier, so --project with a bundle is a usage
-    error (compile with --project instead). A call is {"tool", "params",
-    "input"?, "agent"?, "session"?, "agent_depth"?, "workdir"?, "response"?}.
-    OpenClaw toolkit agent policies (docs/dialects.md) are decided with
-    --engine reference (they have no bundle yet); their calls are {"agent",
-    "action", "context"?} and the action is allow, deny or escalate.
+    in memory, unless --engine reference). --project adds a project-tier
+    policy to policy files; a bundle already includes its project tier, so
+    --project with a bundle is a usage error (compile with --project
+    instead). A call is {"tool", "params", "input"?, "agent"?, "session"?,
+    "agent_depth"?, "workdir"?, "response"?}.
+
+    OpenClaw toolkit agent policies, and their bundles (docs/dialects.md),
+    decide calls {"agent", "action", "context"?}: the decision JSON is
+    {"action": allow|deny|escalate, "message": the engine's reason,
+    "dialect": "openclaw-toolkit"}, or, where the engine throws, {"action":
+    "deny", "error": "the engine throws: MESSAGE", "dialect": ...}; both
+    engines give the same lines.
 
     Output line N answers input line N: the decision JSON plus "line": N, or,
     when the line is not a call that can be decided, {"action": "deny",
@@ -429,10 +485,11 @@ def eval_(sources, engine, project):
 
 def _decider(sources: list[str], engine: str, project: str | None):
     """A function from a decoded JSON call to its decision JSON, raising
-    ``ValueError`` for a value that is not a call (both engines read calls
-    with ``ToolCall.from_mapping``). Exits on a bundle that cannot be loaded
-    (2) or policy load errors (1); ``UsageError`` for ``--engine reference``
-    or ``--project`` with a bundle."""
+    ``ValueError`` for a value that is not a Rampart call (both engines read
+    those with ``ToolCall.from_mapping``; a toolkit decider never raises).
+    Exits on a bundle that cannot be loaded (2) or policy load errors (1);
+    ``UsageError`` for ``--engine reference`` or ``--project`` with a
+    bundle, and for mixed dialects."""
     from policyc.evaluate import ToolCall, decide
     from policyc.runtime import BundleError, load_bundle
 
@@ -448,11 +505,11 @@ def _decider(sources: list[str], engine: str, project: str | None):
         except BundleError as exc:
             _err(f"error: {exc}")
             sys.exit(EXIT_ERROR)
+        if bundle.dialect == OPENCLAW:
+            return lambda call: bundle.decide(call).to_json()
         return lambda call: bundle.decide(ToolCall.from_mapping(call)).to_json()
-    files = _policy_files(sources)
-    rampart_files, others = partition(files)
-    if others:
-        return _dialect_decider(files, rampart_files, others, engine, project)
+    if _is_toolkit(_policy_files(sources), "eval"):
+        return _toolkit_decider(sources, engine, project)
     loaded = _load_clean(sources, project)
     if engine == "reference":
         return lambda call: decide(loaded.policy_set, ToolCall.from_mapping(call)).to_json()
@@ -462,36 +519,24 @@ def _decider(sources: list[str], engine: str, project: str | None):
     return lambda call: bundle.decide(ToolCall.from_mapping(call)).to_json()
 
 
-def _dialect_decider(files: list[str], rampart_files: list[str], others: dict[str, list[str]], engine: str,
-                     project: str | None):
-    """The decider of ``policyc eval`` for the policies of one registered
-    dialect (docs/dialects.md): its reference evaluator. Decision JSON:
-    ``{"action", "message", "dialect"}`` where ``action`` is the dialect's
-    decision (``allow``, ``deny``, ``escalate``), and ``deny`` with
-    ``"error"`` where its engine would throw. Exits 1 after printing the
-    errors when the engine would not load the files; ``UsageError`` for
-    mixed dialects, ``--project`` or the bundle engine."""
-    if rampart_files or len(others) > 1 or project is not None:
-        raise click.UsageError("eval decides with the policies of one dialect at a time (and --project is "
-                               "Rampart's): these files are " + ", ".join(
-                                   sorted({*others, *(["rampart"] if rampart_files else [])})))
-    ((name, group),) = others.items()
-    if engine != "reference":
-        raise click.UsageError(f"the {name} dialect has no bundle yet: run eval with --engine reference")
-    dialect = by_name(name)
-    result = dialect.load_paths(group)
-    if not result.ok:
-        errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
-        print_text(_Console(stderr=True, soft_wrap=True), sorted(errors, key=Diagnostic.sort_key), len(files))
-        sys.exit(EXIT_FINDINGS)
+def _toolkit_decider(sources: list[str], engine: str, project: str | None):
+    """The decider of ``policyc eval`` for OpenClaw toolkit policies
+    (docs/dialects.md): the dialect's reference evaluator or the bundle
+    compiled in memory, both giving ``ToolkitDecision.to_json()``. Exits 1
+    after printing the errors when the engine would not load the files;
+    ``UsageError`` for ``--project``."""
+    from policyc.runtime.openclaw import ToolkitDecision
 
-    def decide_json(call):
-        outcome = dialect.decide(result, call)
-        if outcome.decision == "error":
-            return {"action": "deny", "error": f"the engine throws: {outcome.reason}", "dialect": name}
-        return {"action": outcome.decision, "message": outcome.reason, "dialect": name}
+    result = _load_toolkit(sources, project, "eval")
+    if engine == "reference":
+        from policyc.dialects.openclaw import decide
 
-    return decide_json
+        return lambda call: ToolkitDecision.of(decide(result, call)).to_json()
+    from policyc.codegen.openclaw import compile_openclaw
+    from policyc.runtime import load_bundle
+
+    bundle = load_bundle(compile_openclaw(result, _file_bytes(result.files)))
+    return lambda call: bundle.decide(call).to_json()
 
 
 class _SplitAtDoubleDash(click.Command):
@@ -516,15 +561,18 @@ def diff_(ctx, old, fmt, fail_on_weaker):
     """Show the tool calls two policy sets decide differently.
 
     `policyc diff OLD NEW` compares two files; `policyc diff OLD... -- NEW...`
-    compares two sets (files or directories). Candidate calls are built from
-    every rule of both sets and their inline tests; each reported change is
-    confirmed by the reference evaluator and carries a witness call to replay
-    with `policyc eval`. Changes are grouped by (old rule, new rule);
-    `weaker` marks a new decision less restrictive than the old (deny >
-    webhook > ask > watch > allow). The search is not exhaustive: no change
-    found is not a proof of equivalence. Options go before `--`. Exit 1
-    with --fail-on-weaker when a weaker change exists, 2 on usage or load
-    errors.
+    compares two sets (files or directories), both Rampart policies or both
+    OpenClaw toolkit agent policies. Candidate calls are built from every
+    rule of both sets (Rampart: and their inline tests; toolkit: each
+    agent's patterns, instantiated, and each condition's threshold, below,
+    equal, above and missing); each reported change carries a witness call
+    to replay with `policyc eval` (Rampart's are confirmed by the reference
+    evaluator). Changes are grouped by (old rule, new rule); `weaker` marks
+    a new decision less restrictive than the old (Rampart: deny > webhook >
+    ask > watch > allow; toolkit: deny, escalate and an engine error alike >
+    allow). The search is not exhaustive: no change found is not a proof of
+    equivalence. Options go before `--`. Exit 1 with --fail-on-weaker when
+    a weaker change exists, 2 on usage or load errors.
     """
     from policyc.diff import diff_sets
 
@@ -535,14 +583,22 @@ def diff_(ctx, old, fmt, fail_on_weaker):
         old, new = old[:1], old[1:]
     if not old or not new:
         raise click.UsageError("both sides of `--` need at least one path")
-    before = _load_clean(list(old), None, load_error_exit=EXIT_ERROR)
-    after = _load_clean(list(new), None, load_error_exit=EXIT_ERROR)
-    tests = [c.call for f in before.files + after.files for c in f.tests]
-    result = diff_sets(before.policy_set, after.policy_set, extra_calls=tests)
+    if _is_toolkit(_policy_files(list(old)) + _policy_files(list(new)), "diff"):
+        from policyc.dialects.openclaw.diff import diff_results
+
+        result = diff_results(_load_toolkit(list(old), None, "diff", load_error_exit=EXIT_ERROR),
+                              _load_toolkit(list(new), None, "diff", load_error_exit=EXIT_ERROR))
+        describe = _toolkit_side
+    else:
+        before = _load_clean(list(old), None, load_error_exit=EXIT_ERROR)
+        after = _load_clean(list(new), None, load_error_exit=EXIT_ERROR)
+        tests = [c.call for f in before.files + after.files for c in f.tests]
+        result = diff_sets(before.policy_set, after.policy_set, extra_calls=tests)
+        describe = _rampart_side
     if fmt == "json":
         click.echo(json.dumps(result.to_json(), indent=2, sort_keys=True))
     else:
-        _print_diff(result)
+        _print_diff(result, describe)
     sys.exit(EXIT_FINDINGS if fail_on_weaker and result.weaker else EXIT_OK)
 
 
@@ -558,14 +614,28 @@ def _rule_text(rule, *, located: bool = False) -> str:
     return printable(where)
 
 
-def _print_diff(result) -> None:
+def _rampart_side(decision) -> tuple[str, str]:
+    """A Rampart decision's action and deciding rule (with its position)."""
+    return decision.action.value, _rule_text(decision.rule, located=True)
+
+
+def _toolkit_side(decision) -> tuple[str, str]:
+    """A toolkit decision's action (``error`` where the engine throws) and the
+    engine's reason or error."""
+    return decision.decision, printable(decision.error or decision.message)
+
+
+def _print_diff(result, describe: Callable[[object], tuple[str, str]]) -> None:
+    """The text of a ``policyc.diff.Diff``; ``describe(decision)`` gives a
+    decision's action and what decided it, as printable text."""
     console = _Console(soft_wrap=True)
     for change in result.changes:
+        (old_action, old_why), (new_action, new_why) = describe(change.old), describe(change.new)
         mark = Text("weaker  ", style="bold red") if change.weaker else Text("stricter", style="bold yellow") \
             if change.stricter else Text("changed ", style="bold")
-        mark.append(f" {change.old.action.value} -> {change.new.action.value}")
-        for side, decision in (("old", change.old), ("new", change.new)):
-            mark.append(f"\n    {side}: {_rule_text(decision.rule, located=True)}", style="dim")
+        mark.append(f" {old_action} -> {new_action}")
+        for side, why in (("old", old_why), ("new", new_why)):
+            mark.append(f"\n    {side}: {why}", style="dim")
         mark.append(f"\n    witness: {json.dumps(change.witness, sort_keys=True)}")
         if change.count > 1:
             mark.append(f" (+{change.count - 1} more)", style="dim")

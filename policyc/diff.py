@@ -26,15 +26,18 @@ import datetime as _dt
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from policyc.codegen.bundle import compile_policy_set
 from policyc.evaluate import Decision, ToolCall, decide
 from policyc.analysis.fields import samples
 from policyc.ir import (
-    RAMPART_COMBINING, CombiningAlgorithm, Condition, Field, FieldPredicate, Pattern, Policy, PolicySet, Rule,
+    RAMPART_COMBINING, Condition, Field, FieldPredicate, Pattern, Policy, PolicySet, Rule,
 )
 from policyc.runtime import load_bundle
+
+if TYPE_CHECKING:  # pragma: no cover
+    from policyc.runtime.openclaw import ToolkitDecision
 
 #: The tool a call gets when a policy's scope does not name one, by field.
 _TOOL_FOR = {Field.COMMAND: "exec", Field.ENV_ASSIGNMENT: "exec", Field.PATH: "read", Field.URL: "fetch",
@@ -42,17 +45,27 @@ _TOOL_FOR = {Field.COMMAND: "exec", Field.ENV_ASSIGNMENT: "exec", Field.PATH: "r
 _PARAM_FOR = {Field.COMMAND: "command", Field.PATH: "path", Field.URL: "url"}
 
 
+class Ranking(Protocol):
+    """What ranks two decisions' actions: a :class:`~policyc.ir.CombiningAlgorithm`, or
+    the toolkit diff's ``RESTRICTIVENESS``."""
+
+    def overrides(self, a: Any, b: Any) -> bool: ...
+
+
 @dataclass
 class Change:
     """One (old rule, new rule) pair whose decisions differ, with a witness
     and how many candidates showed it; ``combining`` (the new set's) says
-    which of the two decisions is more restrictive."""
+    which of the two decisions is more restrictive. The toolkit's diff
+    (:mod:`policyc.dialects.openclaw.diff`) reports its changes as these
+    too: its decisions are ``ToolkitDecision``s and its ``combining`` ranks
+    their actions (``overrides(a, b)``)."""
 
     witness: dict[str, Any]
-    old: Decision
-    new: Decision
+    old: Decision | ToolkitDecision
+    new: Decision | ToolkitDecision
     count: int = 1
-    combining: CombiningAlgorithm = RAMPART_COMBINING
+    combining: Ranking = RAMPART_COMBINING
 
     @property
     def weaker(self) -> bool:

@@ -346,7 +346,7 @@ def _condition(payload, key, value):
 
 
 @pytest.mark.parametrize("key, value", [
-    ("dialect", "openclaw-toolkit"), ("dialect", None), ("call_model", "agent-action"),
+    ("dialect", "toolrampart"), ("dialect", None), ("call_model", "agent-action"),
     ("combining", {"name": "openclaw", "order": ["allow", "deny", "escalate"],
                    "policy_combining": "deny-overrides", "rule_combining": "first-applicable"}),
     ("combining", {"name": "rampart", "order": ["allow", "watch", "ask", "deny", "webhook"],
@@ -360,6 +360,15 @@ def test_a_bundle_for_another_dialect_or_algorithm_is_refused(tmp_path, key, val
     with pytest.raises(BundleError, match=f"bundle {key} .* is not one this runtime decides"):
         load_bundle(_with_payload(small, lambda p: p.update({key: value})))
     assert fail_closed(_with_payload(small, lambda p: p.update({key: value})))({"tool": "exec"}).action == "deny"
+
+
+def test_a_rampart_payload_naming_the_toolkit_dialect_is_refused_by_the_toolkit_runtime(tmp_path):
+    """The payload's dialect picks the runtime; the toolkit's refuses a
+    Rampart payload under its name (its call model is Rampart's)."""
+    small = _with_payload(_small_bytes(tmp_path), lambda p: p.update(dialect="openclaw-toolkit"))
+    with pytest.raises(BundleError, match="bundle call_model 'rampart-tool-call' is not one this runtime decides"):
+        load_bundle(small)
+    assert fail_closed(small)({"agent": "a", "action": "x"}).action == "deny"
 
 
 @pytest.mark.parametrize("edit, message", [

@@ -66,12 +66,25 @@ def test_commands_that_read_only_rampart_refuse_another_dialect(tmp_path):
     (agent,) = _write(tmp_path, {"a.yaml": AGENT})
     result = CliRunner().invoke(main, ["test", agent])
     assert result.exit_code == 1 and "error[PC023] this is a file of the openclaw-toolkit dialect" in result.stdout
+    result = CliRunner().invoke(main, ["coverage", agent])
+    assert result.exit_code == 1 and "PC023" in result.output
+
+
+def test_commands_that_compile_refuse_a_dialect_without_a_bundle(tmp_path):
+    (module,) = _write(tmp_path, {"tools.py": "from toolrampart import tool\n"})
+    for args in (["compile", module, "-o", "-"], ["eval", "--engine", "reference", module], ["diff", module, module]):
+        result = CliRunner().invoke(main, args, input="{}\n")
+        assert result.exit_code == 2 and "the toolrampart dialect has no bundle yet" in result.output, args
+
+
+def test_compile_refuses_mixed_dialects(tmp_path):
+    files = _write(tmp_path, {"a.yaml": AGENT, "b.yaml": RAMPART})
     bundle = tmp_path / "out.json"
-    result = CliRunner().invoke(main, ["compile", agent, "-o", str(bundle)])
-    assert result.exit_code == 1 and "PC023" in result.output and not bundle.exists()
+    result = CliRunner().invoke(main, ["compile", *files, "-o", str(bundle)])
+    assert result.exit_code == 2 and "openclaw-toolkit, rampart" in result.output and not bundle.exists()
 
 
-def test_eval_decides_toolkit_calls_with_the_reference_evaluator(tmp_path):
+def test_eval_decides_toolkit_calls_with_either_engine(tmp_path):
     (agent,) = _write(tmp_path, {"a.yaml": AGENT})
     calls = "\n".join(['{"agent": "support", "action": "read:x"}', '{"agent": "support", "action": "delete:x"}',
                        '{"agent": "other", "action": "read:x"}', '{"agent": "support"}']) + "\n"
@@ -81,8 +94,8 @@ def test_eval_decides_toolkit_calls_with_the_reference_evaluator(tmp_path):
     assert lines[1]["message"] == "Action explicitly denied by policy rule: delete:*"
     assert lines[2]["message"] == "No policy found for agent: other"
     assert lines[3]["error"].startswith("the engine throws: ")
-    refused = CliRunner().invoke(main, ["eval", str(tmp_path)], input=calls)
-    assert refused.exit_code == 2 and "has no bundle yet" in refused.output
+    compiled = CliRunner().invoke(main, ["eval", str(tmp_path)], input=calls)  # the bundle engine
+    assert compiled.exit_code == 0 and compiled.stdout == result.stdout
 
 
 TOOL = ("from toolrampart import scope, side_effects, tool\n\n\n@scope(\"billing.refund\")\n@tool\n"

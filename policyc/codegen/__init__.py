@@ -1,4 +1,6 @@
-"""Code generation: a :class:`~policyc.ir.PolicySet` to a canonical JSON bundle.
+"""Code generation: a :class:`~policyc.ir.PolicySet` to a canonical JSON bundle
+(:mod:`.bundle`), and the OpenClaw toolkit's loaded policies to one
+(:mod:`.openclaw`, imported on demand).
 
 See ``docs/bundle-format.md`` for the format and :mod:`policyc.runtime` for
 the loader and evaluator.
@@ -8,6 +10,7 @@ from .bundle import (
     BUNDLE_FORMAT,
     BUNDLE_FORMAT_VERSION,
     CompileError,
+    bundle_bytes,
     canonical_json,
     compile_policy_set,
     write_bundle,
@@ -17,6 +20,7 @@ __all__ = [
     "BUNDLE_FORMAT",
     "BUNDLE_FORMAT_VERSION",
     "CompileError",
+    "bundle_bytes",
     "canonical_json",
     "compile_policy_set",
     "write_bundle",

@@ -17,6 +17,9 @@ Shape::
      "payload": {"default": ..., "project_default": ..., "policies": [...],
                  "patterns": {<table>: [<entry>, ...], ...}}}
 
+:func:`bundle_bytes` writes the envelope, manifest and digest around any
+dialect's payload (the OpenClaw toolkit's writer, :mod:`.openclaw`, uses it too).
+
 Errors: :class:`CompileError` (a ``ValueError``) when the IR holds a pattern
 whose language does not fit its field (the Rampart front end never builds
 one) or an invalid ``expires_at``.
@@ -325,15 +328,21 @@ def compile_payload(policy_set: PolicySet, *, lowering: Any = None) -> dict[str,
 
 def compile_policy_set(policy_set: PolicySet, sources: Mapping[str, bytes], *,
                        lowering: Any = None) -> bytes:
-    """The canonical bundle bytes for ``policy_set``.
-
-    ``sources`` maps each source path (as the manifest should name it) to the
-    file's bytes; the manifest lists them sorted by path with their sha256.
-    The digest is ``sha256:`` + the hex sha256 of the canonical payload bytes,
-    which appear verbatim as the last member of the bundle object. Raises
+    """The canonical bundle bytes for ``policy_set``: :func:`bundle_bytes`
+    of :func:`compile_payload` (``sources`` as there). Raises
     :class:`CompileError`; see :func:`compile_payload` for ``lowering``.
     """
-    payload = compile_payload(policy_set, lowering=lowering)
+    return bundle_bytes(compile_payload(policy_set, lowering=lowering), sources)
+
+
+def bundle_bytes(payload: Mapping[str, Any], sources: Mapping[str, bytes]) -> bytes:
+    """The canonical bundle of any dialect's ``payload`` (a JSON-ready
+    dict): the envelope, a manifest listing ``sources`` (each source path,
+    as the manifest should name it, -> the file's bytes) sorted by path
+    with their sha256, and the digest: ``sha256:`` + the hex sha256 of the
+    canonical payload bytes, which appear verbatim as the last member of
+    the bundle object. Raises :class:`CompileError` for a float in
+    ``payload``."""
     payload_bytes = canonical_json(payload)
     manifest = {
         "compiler": f"policyc {__version__}",

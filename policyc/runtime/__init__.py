@@ -2,7 +2,9 @@
 
 Imports only ``re2``, the standard library, :mod:`policyc.canonicalize` and
 :mod:`policyc.callfields` (no lark, yaml, jsonschema, click or rich), so an
-enforcement hook stays small and fast to start.
+enforcement hook stays small and fast to start; a toolkit bundle adds the
+OpenClaw dialect's evaluator modules (:mod:`.openclaw`), imported only when
+one is loaded.
 
 * :func:`load_bundle(path_or_bytes) <load_bundle>` -> :class:`Bundle`
   (raises :class:`BundleError`);
@@ -13,12 +15,18 @@ enforcement hook stays small and fast to start.
   decides ``deny`` (``invalid tool call (...); failing closed``). Their
   ``now`` is a ``datetime``, a naive one read as UTC (``TypeError`` for
   anything else: the only exception they raise);
+* a toolkit bundle (payload dialect ``openclaw-toolkit``) loads as an
+  :class:`~.openclaw.OpenClawBundle`: its ``decide(call)`` takes
+  ``{"agent", "action", "context"?}`` and returns a
+  :class:`~.openclaw.ToolkitDecision` (``allow|deny|escalate``, never
+  raising);
 * :func:`fail_closed(path) <fail_closed>`: a decision function that denies
   whenever the bundle or the call is unusable; it never raises.
 
 Modules: ``model`` (Decision, RuleRef, BundleError), ``matching`` (RE2 sets
 and memoized per-string facts), ``bundle`` (the decision procedure),
-``load`` (verification), ``jsonparse`` (JSON parsing with a nesting limit
+``load`` (verification and the dispatch on the payload's dialect),
+``openclaw`` (toolkit bundles), ``jsonparse`` (JSON parsing with a nesting limit
 checked before the parser recurses). Format: ``docs/bundle-format.md``.
 """
 

@@ -44,7 +44,10 @@ from policyc.callfields import (
 )
 
 from .matching import EMPTY, Memo, Table
-from .model import CALL_MODEL, COMBINING, DIALECT, PROJECT_PREFIX, RANK, BundleError, CallHistory, Decision, RuleRef
+from .model import (
+    CALL_MODEL, COMBINING, DIALECT, PROJECT_PREFIX, RANK, BundleError, CallHistory, Decision, RuleRef,
+    refuse_other_kinds,
+)
 
 TABLES = ("agent", "command", "command_substring", "domain", "env_assignment", "param", "path",
           "response", "session", "tool", "url")
@@ -189,10 +192,12 @@ def _parse_call(data: Mapping[str, Any] | ToolCall) -> ToolCall:
 class Bundle:
     """A loaded, verified bundle. Build with :func:`policyc.runtime.load_bundle`.
 
-    ``digest`` is the manifest digest, ``manifest`` the manifest dict.
-    Thread-safe for concurrent :meth:`decide` calls (the memo caches only
-    ever hold complete entries).
+    ``digest`` is the manifest digest, ``manifest`` the manifest dict,
+    ``dialect`` ``"rampart"``. Thread-safe for concurrent :meth:`decide`
+    calls (the memo caches only ever hold complete entries).
     """
+
+    dialect = DIALECT
 
     def __init__(self, document: Mapping[str, Any]):
         self.manifest: dict[str, Any] = dict(document["manifest"])
@@ -207,10 +212,7 @@ class Bundle:
     # ------------------------------------------------------------ load time
 
     def _build(self, payload: Mapping[str, Any]) -> None:
-        for key, known in (("dialect", DIALECT), ("call_model", CALL_MODEL), ("combining", COMBINING)):
-            if payload.get(key) != known:
-                raise BundleError(f"bundle {key} {payload.get(key)!r} is not one this runtime decides "
-                                  f"({known!r}); refusing it")
+        refuse_other_kinds(payload, DIALECT, CALL_MODEL, COMBINING)
         self.default: str = _effect(payload["default"])
         project_default = payload["project_default"]
         self.project_default: str | None = _effect(project_default) if project_default else None

@@ -1,7 +1,8 @@
 """Read and verify a bundle (``docs/bundle-format.md`` §1), and the
 fail-closed decision function an enforcement hook should use.
 
-* :func:`load_bundle(path_or_bytes) <load_bundle>` -> :class:`Bundle`;
+* :func:`load_bundle(path_or_bytes) <load_bundle>` -> :class:`Bundle` (or,
+  for a toolkit bundle, :class:`~.openclaw.OpenClawBundle`);
   raises :class:`BundleError`, and only that (unreadable file, nesting over
   ``MAX_BUNDLE_DEPTH``, bad JSON, wrong format or version, digest mismatch,
   non-canonical payload, bad structure or types, a pattern that does not
@@ -17,11 +18,16 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from policyc.dialects.openclaw import NAME as OPENCLAW
 
 from .bundle import Bundle
 from .jsonparse import parse_json
 from .model import BundleError, Decision
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .openclaw import OpenClawBundle, ToolkitDecision
 
 BUNDLE_FORMAT = "policyc-bundle"
 BUNDLE_FORMAT_VERSION = 3
@@ -59,17 +65,22 @@ def _read(source: Any) -> tuple[str, bytes]:
         raise BundleError(f"{where}: cannot read bundle: {reason}") from None
 
 
-def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle:
+def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle | OpenClawBundle:
     """Read, verify and prepare a bundle from a path or from its bytes.
 
     Checks, in order: nesting at most ``MAX_BUNDLE_DEPTH`` arrays/objects
     (measured before parsing, so a deeply nested file cannot exhaust the
     parser's recursion); valid UTF-8 JSON with integers as its only numbers;
     a JSON object; ``format`` is ``policyc-bundle``; ``format_version`` is
-    2; ``manifest.host`` is a family this runtime implements (``linux``);
+    3; ``manifest.host`` is a family this runtime implements (``linux``);
     the sha256 of the payload's bytes equals ``manifest.digest``; the
-    payload is canonical; every value the decision procedure reads has its
-    documented type; every table compiles.
+    payload is canonical. Then the payload's ``dialect`` picks the runtime:
+    ``openclaw-toolkit`` an :class:`~.openclaw.OpenClawBundle` (its
+    ``decide(call)`` returns a :class:`~.openclaw.ToolkitDecision`), any
+    other a Rampart :class:`~.bundle.Bundle`; each refuses a dialect, call
+    model or combining algorithm it does not decide, and checks that every
+    value its decision procedure reads has its documented type (Rampart:
+    every table compiles).
 
     Raises :class:`BundleError` and nothing else: a path that cannot be
     read (``OSError``, a NUL in it, a source that is neither a path nor
@@ -116,20 +127,33 @@ def _verify(where: str, data: bytes) -> Bundle:
     if canonical != _raw_payload(data):
         raise BundleError(f"{where}: bundle payload is not in canonical form")
     try:
-        return Bundle(document)
+        return _runtime(document["payload"].get("dialect"))(document)
     except BundleError as exc:
         raise BundleError(f"{where}: {exc}") from None
 
 
-def fail_closed(path: str | os.PathLike[str] | bytes) -> Callable[[Mapping[str, Any]], Decision]:
-    """A decision function for an enforcement hook; neither building it nor
-    calling it ever raises.
+def _runtime(dialect: Any) -> type:
+    """The bundle class for a payload's ``dialect``: the toolkit's, imported
+    only for its bundles (a Rampart hook never loads the dialect's
+    modules), else Rampart's, which refuses any dialect but its own."""
+    if dialect == OPENCLAW:
+        from .openclaw import OpenClawBundle
+
+        return OpenClawBundle
+    return Bundle
+
+
+def fail_closed(path: str | os.PathLike[str] | bytes) -> Callable[[Mapping[str, Any]], Decision | ToolkitDecision]:
+    """A decision function for an enforcement hook, for a bundle of either
+    dialect; neither building it nor calling it ever raises.
 
     When the bundle loads (:func:`load_bundle`), the function is
-    ``bundle.decide`` (a call that cannot be read is denied there); else it
-    denies every call with ``policy bundle unavailable, failing closed:
-    <load error>``. Any failure while deciding (say, a ``call`` mapping
-    whose methods raise) is a deny too."""
+    ``bundle.decide`` (a call that cannot be read is denied there: a
+    :class:`Decision`, or a :class:`~.openclaw.ToolkitDecision` for a toolkit
+    bundle); else it denies every call with a :class:`Decision` ``policy
+    bundle unavailable, failing closed: <load error>``. Any failure while
+    deciding (say, a ``call`` mapping whose methods raise) is a deny too.
+    Every decision has ``action`` and ``to_json()``."""
     try:
         bundle = load_bundle(path)
     except Exception as exc:  # noqa: BLE001 - BundleError by contract; never raise regardless
@@ -140,7 +164,7 @@ def fail_closed(path: str | os.PathLike[str] | bytes) -> Callable[[Mapping[str, 
 
         return deny
 
-    def decide(call: Mapping[str, Any]) -> Decision:
+    def decide(call: Mapping[str, Any]) -> Decision | ToolkitDecision:
         try:
             return bundle.decide(call)
         except Exception as exc:  # noqa: BLE001 - an enforcement hook must not crash open

@@ -1,5 +1,6 @@
 """What the bundle runtime returns and raises: :class:`Decision`,
-:class:`RuleRef`, :class:`BundleError`, and the effect ranking (spec §3.4).
+:class:`RuleRef`, :class:`BundleError` (and :func:`refuse_other_kinds`),
+and the effect ranking (spec §3.4).
 
 Actions are plain strings (``allow|watch|ask|webhook|deny``) so the runtime
 needs nothing from :mod:`policyc.ir`; ``to_json()`` gives exactly the JSON of
@@ -26,6 +27,17 @@ PROJECT_PREFIX = "[Project Policy] "
 
 class BundleError(Exception):
     """The bundle cannot be used; the message says why."""
+
+
+def refuse_other_kinds(payload: Any, dialect: str, call_model: str, combining: Any) -> None:
+    """Raise :class:`BundleError` unless ``payload`` (a bundle payload)
+    names exactly this ``dialect``, ``call_model`` and ``combining``
+    algorithm: a runtime decides only what it implements, never a bundle of
+    another kind as its own (docs/bundle-format.md §2)."""
+    for key, known in (("dialect", dialect), ("call_model", call_model), ("combining", combining)):
+        if payload.get(key) != known:
+            raise BundleError(f"bundle {key} {payload.get(key)!r} is not one this runtime decides "
+                              f"({known!r}); refusing it")
 
 
 class CallHistory(Protocol):

@@ -20,6 +20,9 @@ loader        ``loadPolicies``: directory order, missing and duplicate agents
 patterns      ``matchesPattern`` as languages (inclusion, witnesses)
 conditions    ``evaluateCondition``
 evaluate      ``checkPermission``: the reference evaluator
+tagged        values as bundle JSON (``policyc.codegen.openclaw`` writes
+              toolkit bundles, ``policyc.runtime.openclaw`` decides them)
+diff          ``policyc diff`` of two policy directories
 codes         the PC5xx checks (``CHECKS``), re-exported by ``checks``
 checks        their analyses
 ============  ==============================================================

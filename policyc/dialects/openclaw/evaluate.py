@@ -35,6 +35,7 @@ a string's characters, inherited methods), with Node 20's prototypes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,9 +50,24 @@ from policyc.dialects.openclaw.model import AgentPolicy, Call
 if TYPE_CHECKING:  # pragma: no cover
     from policyc.dialects.openclaw.loader import LoadResult
 
-__all__ = ["Outcome", "DECISIONS", "read_call", "decide_policy", "decide", "matches_pattern"]
+__all__ = ["Outcome", "DECISIONS", "CALL_MODEL", "COMBINING", "RuleValues", "read_call",
+           "decide_policy", "decide_call", "decide", "matches_pattern"]
 
 DECISIONS = ("allow", "deny", "escalate", "error")
+
+CALL_MODEL = "openclaw-action"
+"""The calls decided (a bundle's ``call_model``): ``{"agent", "action", "context"?}``."""
+
+COMBINING = {"name": "openclaw-toolkit", "order": ["allow", "deny", "escalate"],
+             "policy_combining": "only-one-applicable", "rule_combining": "first-applicable"}
+"""How ``checkPermission`` combines (a bundle's ``combining``): one policy per
+agent (none: deny); in it, the first matching entry of ``escalate``, then
+``deny``, then ``allow`` decides (``order``: each list overrides the ones
+before it; none: deny)."""
+
+RuleValues = tuple[Any, Any, Any]
+"""The values of an agent's ``permissions.escalate``, ``deny`` and ``allow``
+(:attr:`~.model.AgentPolicy.rule_values`): all the evaluator reads of a policy."""
 
 DEFAULT_DENY = "Action not explicitly allowed (default deny)"
 
@@ -130,12 +146,12 @@ def _first_match(action: Any, rules: Any) -> Any:
     return _NO_MATCH
 
 
-def _check(policy: AgentPolicy | None, call: Call) -> Outcome:
+def _check(rules: RuleValues | None, call: Call) -> Outcome:
     action = call.action
     context = call.context if truthy(call.context) else JSObject()
-    if policy is None:
+    if rules is None:
         return Outcome("deny", f"No policy found for agent: {to_string(call.agent)}")
-    escalate = policy.escalate.value
+    escalate, deny, allow = rules
     if truthy(escalate):
         for rule in iterate(escalate, "escalationRules"):
             if isinstance(rule, str):
@@ -143,12 +159,10 @@ def _check(policy: AgentPolicy | None, call: Call) -> Outcome:
                     return Outcome("escalate", f"Action requires human escalation: {rule}", rule)
             if typeof(rule) == "object" and _conditional(rule, action, context):
                 return Outcome("escalate", f"Action requires human escalation: {stringify(rule)}", rule)
-    deny = policy.deny.value
     if truthy(deny):
         rule = _first_match(action, deny)
         if rule is not _NO_MATCH:
             return Outcome("deny", f"Action explicitly denied by policy rule: {to_string(rule)}", rule)
-    allow = policy.allow.value
     if truthy(allow):
         rule = _first_match(action, allow)
         if rule is not _NO_MATCH:
@@ -165,25 +179,38 @@ def _guarded(run: Any) -> Outcome:
         return Outcome("error", "Maximum call stack size exceeded")
 
 
+def _rules(policy: AgentPolicy | None) -> RuleValues | None:
+    return None if policy is None else policy.rule_values
+
+
 def decide_policy(policy: AgentPolicy | None, call: Call) -> Outcome:
     """Decide ``call`` against one agent's ``policy`` (``None``: the agent
     has no policy). Never raises."""
-    return _guarded(lambda: _check(policy, call))
+    return _guarded(lambda: _check(_rules(policy), call))
 
 
-def decide(result: LoadResult, call: Any) -> Outcome:
+def decide_call(rules_for: Callable[[Any], RuleValues | None], call: Any) -> Outcome:
     """Decide ``call`` (a :class:`Call`, or a JSON value as ``json.loads``
-    gives it, normally ``{"agent", "action", "context"}``) against the
-    loaded policies. When the engine would not load them (``result.ok`` is
-    false), the outcome is ``error`` naming why. Never raises."""
-    if not result.ok:
-        return Outcome("error", f"the policies do not load: {result.load_error}")
+    gives it, normally ``{"agent", "action", "context"}``) with
+    ``rules_for(agent)``: the :data:`RuleValues` of the policy the engine
+    holds for the call's agent (a JavaScript value; ``Map.get`` compares
+    with :func:`~.jsvalue.map_key`), ``None`` when it holds none. Never
+    raises, as long as ``rules_for`` does not."""
 
     def run() -> Outcome:
         try:
             parsed = read_call(call)
         except TypeError as exc:
             return Outcome("error", f"not a JSON call: {exc}")
-        return _check(result.policy_for(parsed.agent), parsed)
+        return _check(rules_for(parsed.agent), parsed)
 
     return _guarded(run)
+
+
+def decide(result: LoadResult, call: Any) -> Outcome:
+    """Decide ``call`` (as :func:`decide_call` reads it) against the loaded
+    policies. When the engine would not load them (``result.ok`` is
+    false), the outcome is ``error`` naming why. Never raises."""
+    if not result.ok:
+        return Outcome("error", f"the policies do not load: {result.load_error}")
+    return decide_call(lambda agent: _rules(result.policy_for(agent)), call)

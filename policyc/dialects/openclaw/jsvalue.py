@@ -45,7 +45,7 @@ from policyc.dialects.openclaw.jsdate import JSDate
 
 __all__ = [
     "UNDEFINED", "FUNCTION", "JSArray", "JSObject", "JSDate", "JSWrapper", "JSThrow",
-    "js_string", "from_json", "truthy", "typeof", "strict_equals", "same_value_zero",
+    "js_string", "from_json", "truthy", "typeof", "strict_equals", "same_value_zero", "map_key",
     "to_string", "to_number", "parse_float", "string_to_number", "loose_equals_number",
     "number_to_string", "stringify", "utf16_len", "code_unit", "is_index",
     "starts_with", "ends_with", "describe", "show", "JS_WHITESPACE",
@@ -257,6 +257,21 @@ def same_value_zero(a: Any, b: Any) -> bool:
     if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
         return True
     return strict_equals(a, b)
+
+
+def map_key(value: Any) -> Any:
+    """A hashable key of ``value``, equal where ``Map`` keys are
+    (SameValueZero: the string ``"1"`` is not the number ``1``): a string
+    is itself; a number ``("number", n)`` (``-0`` as ``0``); a boolean
+    ``("boolean", b)``; anything else ``("object", id)``, equal to no other
+    value (a caller keeps the object alive while the key is in use)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return ("boolean", value)
+    if isinstance(value, float):
+        return ("number", value + 0.0)
+    return ("object", id(value))
 
 
 # --------------------------------------------------------------------------

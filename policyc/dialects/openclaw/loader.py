@@ -28,30 +28,16 @@ from policyc.dialects.openclaw import yamlread
 from policyc.dialects.openclaw.build import build_policy
 from policyc.dialects.openclaw.codes import DUPLICATE_AGENT, UNLOADABLE
 from policyc.dialects.openclaw.jsvalue import (
-    UNDEFINED, JSObject, describe, show, truthy,
+    UNDEFINED, JSObject, describe, map_key, show, truthy,
 )
 from policyc.dialects.openclaw.model import AgentPolicy
 from policyc.dialects.openclaw.schema import schema_diagnostics
 from policyc.ir import Span
 
-__all__ = ["FileResult", "LoadResult", "load_paths", "agent_key", "SUFFIXES"]
+__all__ = ["FileResult", "LoadResult", "load_paths", "SUFFIXES"]
 
 SUFFIXES = (b".yaml", b".yml")
 """The names ``loadPolicies`` reads from a directory (bytes, case-sensitive)."""
-
-
-def agent_key(agent: Any) -> Any:
-    """The ``policies`` key of an agent value, equal where ``Map`` keys are
-    (SameValueZero): a string agent is itself; a number ``("number", n)``;
-    ``true`` ``("boolean", True)``; an object ``("object", id)`` (equal to
-    no other)."""
-    if isinstance(agent, str):
-        return agent
-    if isinstance(agent, bool):
-        return ("boolean", agent)
-    if isinstance(agent, float):
-        return ("number", agent + 0.0)
-    return ("object", id(agent))
 
 
 @dataclass
@@ -69,7 +55,8 @@ class FileResult:
 class LoadResult:
     """What :func:`load_paths` read.
 
-    ``policies``: the policies the engine holds, keyed by :func:`agent_key`
+    ``policies``: the policies the engine holds, keyed by
+    :func:`~policyc.dialects.openclaw.jsvalue.map_key` of their agent
     in the engine's ``Map`` order (a replaced agent keeps its first place);
     ``files``: the files read, in order; ``file_results``: every file with
     its policy (replaced ones included) and failure; ``diagnostics``: every
@@ -91,7 +78,7 @@ class LoadResult:
         """``policies.get(agent)``: the policy a call's agent gets."""
         if isinstance(agent, (list, dict)):
             return None
-        return self.policies.get(agent_key(agent))
+        return self.policies.get(map_key(agent))
 
     def fail(self, message: str) -> None:
         if self.load_error is None:
@@ -225,7 +212,7 @@ def _falsy(value: Any) -> str:
 def _register(policy: AgentPolicy | None, result: LoadResult) -> None:
     if policy is None:
         return
-    key = agent_key(policy.agent)
+    key = map_key(policy.agent)
     earlier = result.policies.get(key)
     if earlier is not None:
         result.diagnostics.append(DUPLICATE_AGENT.at(

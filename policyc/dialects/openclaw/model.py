@@ -17,10 +17,12 @@ Spans are excluded from equality.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from policyc.dialects.openclaw.jsvalue import UNDEFINED
-from policyc.ir import Span
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only: the bundle runtime imports this module
+    from policyc.ir import Span
 
 __all__ = ["RuleEntry", "RuleList", "SectionField", "Section", "AgentPolicy", "Call",
            "NEVER_READ", "RULE_LISTS"]
@@ -130,6 +132,13 @@ class AgentPolicy:
 
     def rule_list(self, name: str) -> RuleList:
         return {"escalate": self.escalate, "deny": self.deny, "allow": self.allow}[name]
+
+    @property
+    def rule_values(self) -> tuple[Any, Any, Any]:
+        """The values of ``permissions.escalate``, ``deny`` and ``allow``
+        (:data:`UNDEFINED` when absent), in :data:`RULE_LISTS` order: all
+        of the policy that ``checkPermission`` reads."""
+        return (self.escalate.value, self.deny.value, self.allow.value)
 
 
 @dataclass(frozen=True)
