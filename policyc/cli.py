@@ -209,7 +209,8 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
     # Sizes first: a run over the source budget reads nothing, not even to tell dialects apart.
     over = over_source_budget(files + ([project] if project else []), config.budget.source_bytes)
     rampart_files, other_dialects = (files, {}) if over else partition(files)
-    loaded = load_policy_set(rampart_files, project=project, source_bytes=config.budget.source_bytes)
+    # Measured once above: the loader only has to carry out a refusal.
+    loaded = load_policy_set(rampart_files, project=project, source_bytes=config.budget.source_bytes if over else None)
     stages: list | None = [] if timings else None
     diagnostics = loaded.diagnostics + run_passes(loaded, timings=stages, fmt=fmt, limits=config.budget)
     for name, group in other_dialects.items():
