@@ -29,8 +29,7 @@ from rich.text import Text
 
 from policyc import __version__
 from policyc.config import ConfigError, resolve_config
-from policyc.dialects.openclaw import NAME as OPENCLAW
-from policyc.dialects.registry import by_name, discovered, partition
+from policyc.dialects.registry import by_name, commands_of, discovered, partition
 from policyc.diagnostics.github import annotations
 from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.diagnostics.render import json_document, print_text, printable
@@ -269,6 +268,10 @@ def test(paths, fmt, project, verbose, root, only_policies):
             _warn(NO_FILES)
     else:
         files = [default_policy()]
+    files, others = partition(files)
+    for name, group in others.items():
+        _warn(f"{len(group)} {name} file(s) skipped: they hold no test cases of their own; a suite file "
+              "(`policy:` naming them, `tests:`) does (docs/dialects.md)")
     results = [run_file(f, project=project, root=root or suite_root(f)) for f in files]
     cases = [c for r in results for c in r.cases]
     failed = sum(not c.passed for c in cases)
@@ -338,46 +341,36 @@ _OUTPUT_RULES = (
     "removed on SIGTERM/SIGINT/SIGHUP. Details: docs/cli.md.")
 
 
-def _file_bytes(paths: list[str]) -> dict[str, bytes]:
-    """Each file's bytes by path: a bundle manifest's sources. Raises ``OSError``."""
-    out = {}
-    for path in paths:
-        with open(path, "rb") as fh:
-            out[path] = fh.read()
-    return out
-
-
 def _sources(loaded) -> dict[str, bytes]:
-    return _file_bytes([f.path for f in loaded.files])
+    """The Rampart files' bytes by path, for a bundle manifest. Raises ``OSError``."""
+    from policyc.sources import file_bytes
+
+    return file_bytes([f.path for f in loaded.files])
 
 
-def _is_toolkit(files: list[str], command: str) -> bool:
-    """Whether ``files`` (``_policy_files``) are OpenClaw toolkit policies,
-    else Rampart's (also when there are none, which the Rampart path
-    reports), for a command that compiles them. ``UsageError`` when they mix
-    dialects or are another dialect's (it has no bundle yet)."""
+def _dialect_commands(files: list[str], command: str):
+    """The ``commands`` module of the registered dialect whose files
+    ``files`` (``_policy_files``) are, or ``None`` for Rampart's (also when
+    there are none, which the Rampart path reports). ``UsageError`` when
+    they mix dialects."""
     rampart_files, others = partition(files)
     kinds = sorted({*others, *(["rampart"] if rampart_files else [])})
     if len(kinds) > 1:
         raise click.UsageError(f"{command} reads the policies of one dialect at a time: these files are "
                                + ", ".join(kinds))
-    if kinds and kinds[0] not in ("rampart", OPENCLAW):
-        raise click.UsageError(f"the {kinds[0]} dialect has no bundle yet: {command} does not read its files "
-                               "(policyc check does)")
-    return bool(others)
+    return commands_of(by_name(kinds[0])) if others else None
 
 
-def _load_toolkit(paths: list[str], project: str | None, command: str, *, load_error_exit: int = EXIT_FINDINGS):
-    """The OpenClaw toolkit policies ``paths`` name, loaded as the toolkit's
-    engine loads them (a directory is read as ``loadPolicies`` reads it;
+def _load_dialect(commands, paths: list[str], project: str | None, command: str, *,
+                  load_error_exit: int = EXIT_FINDINGS):
+    """The files ``paths`` name, loaded by the dialect ``commands`` (a
+    toolkit directory is read as the toolkit's engine reads it;
     docs/dialects.md). ``UsageError`` with ``--project`` (a Rampart tier);
-    exits ``load_error_exit`` after printing the errors when the engine
-    would not load them."""
-    from policyc.dialects import openclaw
-
+    exits ``load_error_exit`` after printing the errors when the dialect's
+    runtime would not load them."""
     if project is not None:
-        raise click.UsageError(f"--project is a Rampart tier: {command} of {OPENCLAW} policies takes none")
-    result = openclaw.load_paths(paths)
+        raise click.UsageError(f"--project is a Rampart tier: {command} of {commands.NAME} policies takes none")
+    result = commands.load(paths)
     if not result.ok:
         errors = [d for d in result.diagnostics if d.severity is Severity.ERROR]
         print_text(_Console(stderr=True, soft_wrap=True), sorted(errors, key=Diagnostic.sort_key),
@@ -409,12 +402,11 @@ def compile_(paths, output, project):
 
     files = _policy_files(list(paths))
     _check_output(output, files + ([project] if project else []))
-    if _is_toolkit(files, "compile"):
-        from policyc.codegen.openclaw import compile_openclaw
-
-        result = _load_toolkit(list(paths), project, "compile")
-        data = compile_openclaw(result, _file_bytes(result.files))
-        _write_output(output, data, result.files, f"{len(data)} bytes, {len(result.policies)} agent policies")
+    commands = _dialect_commands(files, "compile")
+    if commands is not None:
+        result = _load_dialect(commands, list(paths), project, "compile")
+        data = commands.compile_bundle(result)
+        _write_output(output, data, result.files, f"{len(data)} bytes, {commands.summary(result)}")
         return
     loaded = _load_clean(list(paths), project)
     data = compile_policy_set(loaded.policy_set, _sources(loaded))
@@ -506,11 +498,16 @@ def _decider(sources: list[str], engine: str, project: str | None):
         except BundleError as exc:
             _err(f"error: {exc}")
             sys.exit(EXIT_ERROR)
-        if bundle.dialect == OPENCLAW:
+        if bundle.dialect != "rampart":
             return lambda call: bundle.decide(call).to_json()
         return lambda call: bundle.decide(ToolCall.from_mapping(call)).to_json()
-    if _is_toolkit(_policy_files(sources), "eval"):
-        return _toolkit_decider(sources, engine, project)
+    commands = _dialect_commands(_policy_files(sources), "eval")
+    if commands is not None:
+        result = _load_dialect(commands, sources, project, "eval")
+        if engine == "reference":
+            return commands.reference(result)
+        bundle = load_bundle(commands.compile_bundle(result))
+        return lambda call: bundle.decide(call).to_json()
     loaded = _load_clean(sources, project)
     if engine == "reference":
         return lambda call: decide(loaded.policy_set, ToolCall.from_mapping(call)).to_json()
@@ -518,26 +515,6 @@ def _decider(sources: list[str], engine: str, project: str | None):
 
     bundle = load_bundle(compile_policy_set(loaded.policy_set, _sources(loaded)))
     return lambda call: bundle.decide(ToolCall.from_mapping(call)).to_json()
-
-
-def _toolkit_decider(sources: list[str], engine: str, project: str | None):
-    """The decider of ``policyc eval`` for OpenClaw toolkit policies
-    (docs/dialects.md): the dialect's reference evaluator or the bundle
-    compiled in memory, both giving ``ToolkitDecision.to_json()``. Exits 1
-    after printing the errors when the engine would not load the files;
-    ``UsageError`` for ``--project``."""
-    from policyc.runtime.openclaw import ToolkitDecision
-
-    result = _load_toolkit(sources, project, "eval")
-    if engine == "reference":
-        from policyc.dialects.openclaw import decide
-
-        return lambda call: ToolkitDecision.of(decide(result, call)).to_json()
-    from policyc.codegen.openclaw import compile_openclaw
-    from policyc.runtime import load_bundle
-
-    bundle = load_bundle(compile_openclaw(result, _file_bytes(result.files)))
-    return lambda call: bundle.decide(call).to_json()
 
 
 class _SplitAtDoubleDash(click.Command):
@@ -584,12 +561,11 @@ def diff_(ctx, old, fmt, fail_on_weaker):
         old, new = old[:1], old[1:]
     if not old or not new:
         raise click.UsageError("both sides of `--` need at least one path")
-    if _is_toolkit(_policy_files(list(old)) + _policy_files(list(new)), "diff"):
-        from policyc.dialects.openclaw.diff import diff_results
-
-        result = diff_results(_load_toolkit(list(old), None, "diff", load_error_exit=EXIT_ERROR),
-                              _load_toolkit(list(new), None, "diff", load_error_exit=EXIT_ERROR))
-        describe = _toolkit_side
+    commands = _dialect_commands(_policy_files(list(old)) + _policy_files(list(new)), "diff")
+    if commands is not None:
+        result = commands.diff(_load_dialect(commands, list(old), None, "diff", load_error_exit=EXIT_ERROR),
+                               _load_dialect(commands, list(new), None, "diff", load_error_exit=EXIT_ERROR))
+        describe = lambda decision: tuple(map(printable, commands.side(decision)))  # noqa: E731
     else:
         before = _load_clean(list(old), None, load_error_exit=EXIT_ERROR)
         after = _load_clean(list(new), None, load_error_exit=EXIT_ERROR)
@@ -603,27 +579,10 @@ def diff_(ctx, old, fmt, fail_on_weaker):
     sys.exit(EXIT_FINDINGS if fail_on_weaker and result.weaker else EXIT_OK)
 
 
-def _rule_text(rule, *, located: bool = False) -> str:
-    """A deciding rule as text: ``policy `NAME` rules[I]``, where I is the
-    0-based index JSON reports as ``"rule"`` (the same number in both),
-    optionally with ``(path:line)``; ``default action`` for none."""
-    if rule is None:
-        return "default action"
-    where = f"policy `{rule.policy}` rules[{rule.index}]"
-    if located and rule.span:
-        where += f" ({rule.span.path}:{rule.span.line})"
-    return printable(where)
-
-
 def _rampart_side(decision) -> tuple[str, str]:
     """A Rampart decision's action and deciding rule (with its position)."""
-    return decision.action.value, _rule_text(decision.rule, located=True)
-
-
-def _toolkit_side(decision) -> tuple[str, str]:
-    """A toolkit decision's action (``error`` where the engine throws) and the
-    engine's reason or error."""
-    return decision.decision, printable(decision.error or decision.message)
+    rule = decision.rule
+    return decision.action.value, printable(rule.describe(located=True) if rule else "default action")
 
 
 def _print_diff(result, describe: Callable[[object], tuple[str, str]]) -> None:
@@ -690,10 +649,17 @@ def coverage(paths, checklists, deployments, probe_files, project, fmt, output, 
     inputs = _policy_files(sources) + [project] * bool(project) + list(deployments) + list(probe_files)
     if output:
         _check_output(output, inputs)
-    loaded = _load_clean(sources, project)
+    commands = _dialect_commands(_policy_files(sources), "coverage")
+    if commands is not None and probe_files:
+        raise click.UsageError(f"--probes are Rampart calls: coverage of {commands.NAME} policies takes none")
     try:
-        report = build_report(loaded, _sources(loaded), checklists=list(checklists),
-                              deployments=list(deployments), probe_files=list(probe_files))
+        if commands is not None:
+            result = _load_dialect(commands, sources, project, "coverage")
+            report = commands.coverage(result, checklists=list(checklists) or None, deployments=list(deployments))
+        else:
+            loaded = _load_clean(sources, project)
+            report = build_report(loaded, _sources(loaded), checklists=list(checklists),
+                                  deployments=list(deployments), probe_files=list(probe_files))
     except (DataError, ArtifactError) as exc:
         _err(f"error: {exc}")
         sys.exit(EXIT_ERROR)
@@ -740,6 +706,10 @@ def bench(paths, corpus, min_score, strict, fmt, project, verbose):
     from policyc.coverage.bench import load_corpus, print_bench_text, run_bench, summarize
     from policyc.runtime import load_bundle
 
+    commands = _dialect_commands(_policy_files(list(paths)), "bench")
+    if commands is not None:
+        raise click.UsageError(f"bench scores Rampart policies on a Rampart bench corpus; these are "
+                               f"{commands.NAME} files")
     loaded = _load_clean(list(paths), project)
     try:
         cases = load_corpus(corpus)
@@ -771,17 +741,15 @@ def _print_test_text(results: list[FileResult], verbose: bool, project: str | No
                 continue
             failed += not c.passed
             mark = Text("PASS ", style="bold green") if c.passed else Text("FAIL ", style="bold red")
-            line = c.case.span.line if c.case.span else 0
-            mark.append(printable(f"{c.path}:{line} {c.case.name}: expected {c.case.expect.value}, got "
-                                  f"{c.decision.action.value}"))
+            mark.append(printable(f"{c.path}:{c.line} {c.name}: expected {c.expected}, got {c.actual}"))
             if not c.engines_agree:
                 mark.append(f" (engines disagree: bundle decided {c.bundle_decision})")
             if not c.message_ok:
-                mark.append(f" (message {c.decision.message!r} does not match {c.case.expect_message!r})")
+                mark.append(printable(f" (message {c.message!r} does not match {c.expected_message!r})"))
             if not c.passed:
-                mark.append(f"\n     {json.dumps(c.case.call, sort_keys=True)}", style="dim")
-                if c.decision.rule:
-                    mark.append(f"\n     decided by {_rule_text(c.decision.rule)}", style="dim")
+                mark.append(printable(f"\n     {json.dumps(c.call, sort_keys=True)}"), style="dim")
+                if c.why:
+                    mark.append(printable(f"\n     decided by {c.why}"), style="dim")
             console.print(mark, highlight=False)
     style = "bold red" if failed else "bold green"
     console.print(Text(f"{total - failed} passed, {failed} failed", style=style), highlight=False)

@@ -53,6 +53,11 @@ class RuleRef:
     tier: Tier
     span: Span | None = field(default=None, compare=False)
 
+    def describe(self, *, located: bool = False) -> str:
+        """``policy `NAME` rules[I]`` (I as JSON's ``"rule"``), with ``(path:line)`` when ``located``."""
+        where = f"policy `{self.policy}` rules[{self.index}]"
+        return f"{where} ({self.span.path}:{self.span.line})" if located and self.span else where
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"policy": self.policy, "rule": self.index, "tier": self.tier.value}
         if self.span is not None:

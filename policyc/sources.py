@@ -64,3 +64,13 @@ def read(path: str, limit: int = 1 << 20) -> SourceFile:
     if len(_CACHE) > CACHED:
         _CACHE.popitem(last=False)
     return source
+
+
+def file_bytes(paths: list[str]) -> dict[str, bytes]:
+    """Each file's whole bytes by path, in ``paths`` order (a bundle
+    manifest's sources): from the cache when a file was read whole and is
+    unchanged, else read now. Raises ``OSError`` like ``open``."""
+    out = {}
+    for path in paths:
+        out[path] = read(path, max(os.stat(path).st_size, 1 << 20)).data
+    return out

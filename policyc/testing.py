@@ -32,6 +32,7 @@ from policyc.ir import Span, Tier
 from policyc.loader import assemble
 from policyc.patterns import match_path_glob
 from policyc.runtime import load_bundle
+from policyc.suites import DialectCase, run_suite, suite_dialect
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,39 @@ class CaseResult:
         return self.bundle_decision is None or self.bundle_decision == self.decision.to_json()
 
     @property
+    def name(self) -> str:
+        return self.case.name
+
+    @property
+    def line(self) -> int:
+        return self.case.span.line if self.case.span else 0
+
+    @property
+    def call(self) -> dict[str, Any]:
+        return self.case.call
+
+    @property
+    def expected(self) -> str:
+        return self.case.expect.value
+
+    @property
+    def expected_message(self) -> str | None:
+        return self.case.expect_message
+
+    @property
+    def actual(self) -> str:
+        return self.decision.action.value
+
+    @property
+    def message(self) -> str:
+        return self.decision.message
+
+    @property
+    def why(self) -> str | None:
+        """The deciding rule as ``policy `NAME` rules[I]`` (``None``: the default action)."""
+        return self.decision.rule.describe() if self.decision.rule else None
+
+    @property
     def action_ok(self) -> bool:
         return self.decision.action is self.case.expect
 
@@ -61,16 +95,15 @@ class CaseResult:
         return self.action_ok and self.message_ok and self.engines_agree
 
     def to_json(self) -> dict[str, Any]:
-        span: Span | None = self.case.span
         return {
-            "name": self.case.name,
+            "name": self.name,
             "path": self.path,
-            "line": span.line if span else None,
-            "call": self.case.call,
-            "expected": self.case.expect.value,
-            "expected_message": self.case.expect_message,
-            "actual": self.decision.action.value,
-            "message": self.decision.message,
+            "line": self.case.span.line if self.case.span else None,
+            "call": self.call,
+            "expected": self.expected,
+            "expected_message": self.expected_message,
+            "actual": self.actual,
+            "message": self.message,
             "passed": self.passed,
             "engines_agree": self.engines_agree,
             "decision": self.decision.to_json(),
@@ -86,7 +119,7 @@ class FileResult:
 
     path: str
     policy_path: str
-    cases: list[CaseResult] = field(default_factory=list)
+    cases: list[CaseResult | DialectCase] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     root: str | None = None
 
@@ -118,8 +151,19 @@ def run_file(path: str, *, project: str | None = None, root: str | None = None) 
 
     ``root``: the directory a suite's ``policy:`` must resolve inside (see
     the module docstring); ``None`` reads it wherever it is, for callers
-    that trust the suite. Raises ``OSError`` when a file cannot be read.
+    that trust the suite. A suite whose ``policy:`` names another
+    dialect's files runs through :mod:`policyc.suites`. Raises ``OSError``
+    when a file cannot be read.
     """
+    other = suite_dialect(path, root)
+    if other is not None:
+        commands, target = other
+        if project is not None:
+            return FileResult(path, target, diagnostics=[check("PC021").at(
+                Span(path, 1, 1), f"--project is a Rampart tier; this suite tests {commands.NAME} policies",
+                help="run this suite without --project")], root=root)
+        cases, diagnostics = run_suite(path, commands, target)
+        return FileResult(path, target, cases, diagnostics, root)
     loaded = load_file(path)
     if loaded.suite_policy is not None and root is not None and not inside(loaded.suite_policy, root):
         return FileResult(path, path, diagnostics=_refuse_suite_policy(loaded, root), root=root)

@@ -62,19 +62,17 @@ def test_only_policies_keeps_files_of_every_dialect(tmp_path):
     assert "checked 1 file" in result.stdout
 
 
-def test_commands_that_read_only_rampart_refuse_another_dialect(tmp_path):
+def test_test_skips_policies_of_another_dialect_and_bench_refuses_them(tmp_path):
+    """A toolkit agent policy holds no test cases (a suite file does): `test`
+    says so on stderr and runs nothing; `bench` scores Rampart policies only."""
     (agent,) = _write(tmp_path, {"a.yaml": AGENT})
     result = CliRunner().invoke(main, ["test", agent])
-    assert result.exit_code == 1 and "error[PC023] this is a file of the openclaw-toolkit dialect" in result.stdout
-    result = CliRunner().invoke(main, ["coverage", agent])
-    assert result.exit_code == 1 and "PC023" in result.output
-
-
-def test_commands_that_compile_refuse_a_dialect_without_a_bundle(tmp_path):
-    (module,) = _write(tmp_path, {"tools.py": "from toolrampart import tool\n"})
-    for args in (["compile", module, "-o", "-"], ["eval", "--engine", "reference", module], ["diff", module, module]):
-        result = CliRunner().invoke(main, args, input="{}\n")
-        assert result.exit_code == 2 and "the toolrampart dialect has no bundle yet" in result.output, args
+    assert result.exit_code == 0 and result.stdout == "0 passed, 0 failed\n"
+    assert "1 openclaw-toolkit file(s) skipped: they hold no test cases of their own" in result.stderr
+    corpus = tmp_path / "corpus.json"
+    corpus.write_text('{"version": "1", "cases": []}')
+    result = CliRunner().invoke(main, ["bench", agent, "--corpus", str(corpus)])
+    assert result.exit_code == 2 and "bench scores Rampart policies" in result.output
 
 
 def test_compile_refuses_mixed_dialects(tmp_path):

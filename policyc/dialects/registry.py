@@ -111,6 +111,27 @@ def partition(paths: list[str]) -> tuple[list[str], dict[str, list[str]]]:
     return rampart, others
 
 
+def commands_of(dialect: ModuleType) -> ModuleType:
+    """``dialect``'s ``commands`` module (see the module docstring)."""
+    return importlib.import_module(dialect.__name__ + ".commands")
+
+
+def dialect_of_tree(path: str) -> ModuleType | None:
+    """The registered dialect that reads ``path``: for a file, :func:`dialect_of`;
+    for a directory, the one dialect that claims all of its policy files
+    (its YAML files and the files it :func:`discovered`, not recursive),
+    ``None`` when they are Rampart's, mixed or none. Never raises."""
+    if not os.path.isdir(path):
+        return dialect_of(path) if os.path.isfile(path) else None
+    try:
+        names = sorted(os.listdir(path))
+    except OSError:
+        return None
+    files = [os.path.join(path, n) for n in names if n.endswith((".yaml", ".yml"))]
+    rampart, others = partition([f for f in files if os.path.isfile(f)] + discovered(path))
+    return by_name(next(iter(others))) if len(others) == 1 and not rampart else None
+
+
 def by_name(name: str) -> ModuleType:
     """The registered dialect called ``name``; ``KeyError`` if none is."""
     for dialect in dialects():
