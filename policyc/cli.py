@@ -36,7 +36,6 @@ from policyc.diagnostics.render import json_document, print_text, printable
 from policyc.diagnostics.sarif import sarif_document
 from policyc.loader import expand, load_policy_set, over_source_budget
 from policyc.passes import run_passes
-from policyc.passes.project_tier import verify_no_weakening
 from policyc.suppress import apply_suppressions
 from policyc.testing import FileResult, inside, run_file, suite_root
 
@@ -219,7 +218,7 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
     for stage in stages or ():
         click.echo(f"pass {stage.name:<18} {stage.seconds:8.3f} s  {stage.findings} finding(s)", err=True)
     diagnostics = apply_suppressions(diagnostics, loaded.files, config)
-    verified = verify_no_weakening(loaded) if global_ and loaded.ok else 0
+    verified = _verify_tiers(loaded) if global_ and loaded.ok else 0
     if fmt == "json":
         click.echo(json.dumps(json_document(diagnostics, checked), indent=2))
     elif fmt == "sarif":
@@ -233,6 +232,19 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
                        "global policy alone (spec §3.5)")
     threshold = Severity(fail_on or (config.fail_on.value if config.fail_on else "error")).rank
     sys.exit(EXIT_FINDINGS if any(d.severity.rank >= threshold for d in diagnostics) else EXIT_OK)
+
+
+def _verify_tiers(loaded) -> int:
+    """The candidate calls on which the merged set was compared with the
+    global set alone (spec §3.5, :func:`policyc.diff.verify_no_weakening`);
+    0 without both tiers."""
+    from policyc.diff import verify_no_weakening
+    from policyc.ir import Tier
+
+    if loaded.global_set is None or not any(f.tier is Tier.PROJECT for f in loaded.files):
+        return 0
+    return verify_no_weakening(loaded.global_set, loaded.policy_set,
+                               extra_calls=[c.call for f in loaded.files for c in f.tests])
 
 
 @main.command()
@@ -582,7 +594,7 @@ def diff_(ctx, old, fmt, fail_on_weaker):
 def _rampart_side(decision) -> tuple[str, str]:
     """A Rampart decision's action and deciding rule (with its position)."""
     rule = decision.rule
-    return decision.action.value, printable(rule.describe(located=True) if rule else "default action")
+    return str(decision.action), printable(rule.describe(located=True) if rule else "default action")
 
 
 def _print_diff(result, describe: Callable[[object], tuple[str, str]]) -> None:

@@ -4,7 +4,7 @@
 Candidate calls are derived from every rule of both sets (a call built to
 satisfy each positive pattern of the rule's condition, inside its policy's
 scope, from the patterns' sample values, :func:`policyc.analysis.fields.samples`;
-:func:`rule_calls`) plus any ``extra_calls`` (the files' inline test
+:func:`policyc.analysis.candidates.rule_calls`) plus any ``extra_calls`` (the files' inline test
 cases). Each candidate is decided by both sets with compiled bundles;
 every candidate whose action differs is confirmed with the reference
 evaluator (spec §3) and reported. Changes are grouped by the pair (old
@@ -24,25 +24,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from policyc.analysis.candidates import candidate_calls
 from policyc.codegen.bundle import compile_policy_set
 from policyc.evaluate import Decision, ToolCall, decide
-from policyc.analysis.fields import samples
-from policyc.ir import (
-    RAMPART_COMBINING, Condition, Field, FieldPredicate, Pattern, Policy, PolicySet, Rule,
-)
+from policyc.ir import RAMPART_COMBINING, PolicySet
 from policyc.runtime import load_bundle
 
 if TYPE_CHECKING:  # pragma: no cover
     from policyc.runtime.openclaw import ToolkitDecision
-
-#: The tool a call gets when a policy's scope does not name one, by field.
-_TOOL_FOR = {Field.COMMAND: "exec", Field.ENV_ASSIGNMENT: "exec", Field.PATH: "read", Field.URL: "fetch",
-             Field.DOMAIN: "fetch"}
-_PARAM_FOR = {Field.COMMAND: "command", Field.PATH: "path", Field.URL: "url"}
 
 
 class Ranking(Protocol):
@@ -98,84 +91,6 @@ class Diff:
                             "candidates": self.candidates}}
 
 
-# ------------------------------------------------------------- candidates
-
-
-def _samples(pred: FieldPredicate) -> list[str]:
-    return list(dict.fromkeys(v for p in pred.patterns for v in samples(p)))
-
-
-def _apply(call: dict[str, Any], pred: FieldPredicate, value: str) -> None:
-    params = call.setdefault("params", {})
-    if pred.field is Field.ENV_ASSIGNMENT:
-        params["command"] = f"{value}=1 true"
-    elif pred.field is Field.DOMAIN:
-        params["url"] = f"https://{value}/"
-    elif pred.field is Field.SESSION:
-        call["session"] = value
-    elif pred.field in _PARAM_FOR:
-        params[_PARAM_FOR[pred.field]] = value
-
-
-def _first_sample(pattern: Pattern) -> str:
-    return next(iter(samples(pattern)), "")
-
-
-def _tools(policy: Policy, cond: Condition) -> list[str]:
-    named = [s for s in (_first_sample(t) for t in policy.scope.tools) if s]
-    if named:
-        return named
-    fields = [p.field for p in cond.predicates if p.field in _TOOL_FOR]
-    return [_TOOL_FOR[fields[0]]] if fields else ["exec"]
-
-
-def rule_calls(policy: Policy, rule: Rule) -> Iterator[dict[str, Any]]:
-    """Calls built to satisfy ``rule`` inside ``policy``'s scope: for each
-    sample of each positive pattern (the other predicates take their first
-    sample), with each tool the scope names. Not guaranteed to satisfy the
-    rule (exclusions, exec canonicalization): they are candidates."""
-    cond = rule.condition
-    preds = [p for p in cond.predicates if p.patterns and p.field is not Field.RESPONSE]
-    samples = [_samples(p) for p in preds]
-    if any(not s for s in samples):
-        return
-    base: dict[str, Any] = {}
-    if policy.scope.agent is not None:
-        base["agent"] = _first_sample(policy.scope.agent)
-    if policy.scope.session is not None:
-        base["session"] = _first_sample(policy.scope.session)
-    if cond.depth is not None:
-        base["agent_depth"] = cond.depth.low or 0
-    for param in cond.any_param[:1]:
-        base.setdefault("params", {})[param.param] = _first_sample(param.patterns[0])
-    variants = [[s[0] for s in samples]] if samples else [[]]
-    for i, options in enumerate(samples):
-        for value in options[1:]:
-            variants.append([value if j == i else s[0] for j, s in enumerate(samples)])
-    for tool in _tools(policy, cond):
-        for values in variants:
-            call = json.loads(json.dumps(base))
-            call["tool"] = tool
-            for pred, value in zip(preds, values):
-                _apply(call, pred, value)
-            call.setdefault("params", {})
-            yield call
-
-
-def candidate_calls(*policy_sets: PolicySet, extra: Iterable[dict[str, Any]] = ()) -> list[dict[str, Any]]:
-    """Distinct candidate calls for ``policy_sets`` (see :func:`rule_calls`)
-    plus ``extra``, in a stable order."""
-    seen: dict[str, dict[str, Any]] = {}
-    for call in extra:
-        seen.setdefault(json.dumps(call, sort_keys=True), call)
-    for policy_set in policy_sets:
-        for policy in policy_set.policies:
-            for rule in policy.rules:
-                for call in rule_calls(policy, rule):
-                    seen.setdefault(json.dumps(call, sort_keys=True), call)
-    return list(seen.values())
-
-
 # ------------------------------------------------------------------- diff
 
 
@@ -203,7 +118,30 @@ def diff_sets(old: PolicySet, new: PolicySet, *, extra_calls: Iterable[dict[str,
             continue
         parsed = ToolCall.from_mapping(call)  # confirm with the reference evaluator
         reference_old, reference_new = decide(old, parsed, now=now), decide(new, parsed, now=now)
-        if reference_old.action is not reference_new.action:
+        if reference_old.action != reference_new.action:
             groups[key] = Change(call, reference_old, reference_new, combining=new.combining)
     changes = sorted(groups.values(), key=lambda c: (not c.weaker, json.dumps(c.witness, sort_keys=True)))
     return Diff(changes, len(calls))
+
+
+class WeakeningFound(AssertionError):
+    """The merged set decided a call less restrictively than the global set
+    alone; ``witness`` is the call."""
+
+    def __init__(self, witness: dict, global_action: str, merged_action: str):
+        super().__init__(f"merged policy set decides {merged_action} where the global set alone decides "
+                         f"{global_action}: {witness}")
+        self.witness = witness
+
+
+def verify_no_weakening(global_set: PolicySet, merged: PolicySet, *,
+                        extra_calls: Iterable[dict[str, Any]] = ()) -> int:
+    """Spec §3.5 checked: compare ``merged`` (both tiers) with ``global_set``
+    (the global tier alone) on their candidate calls and ``extra_calls``;
+    return the number of calls compared. Raises :class:`WeakeningFound` on
+    a call the merged set decides less restrictively (the evaluator would
+    be wrong, not the policy)."""
+    result = diff_sets(global_set, merged, extra_calls=extra_calls)
+    for change in result.weaker:
+        raise WeakeningFound(change.witness, str(change.old.action), str(change.new.action))
+    return result.candidates

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -28,6 +28,7 @@ from policyc.callfields import (
     MAX_GLOB_INPUT_BYTES, Ambiguous, Fields, ToolCall, joinable_pattern, joined_spelling, overlong_field,
     param_text, pattern_is_absolute, pattern_variants, response_window, workdir_rest,
 )
+from policyc.decision import Decision, RuleRef
 from policyc.ir import (
     CombiningAlgorithm, Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
     Rule, Span, Tier,
@@ -37,54 +38,16 @@ from policyc.patterns import match_command_glob, match_domain_glob, match_path_g
 PROJECT_PREFIX = "[Project Policy] "
 
 
-
 class CallHistory(Protocol):
     """Past calls, for ``call_count`` (spec §1)."""
 
     def count(self, tool: str, window_seconds: float, now: _dt.datetime) -> int: ...
 
 
-@dataclass(frozen=True)
-class RuleRef:
-    """The rule that decided a call: policy name, rule index (0-based), tier."""
-
-    policy: str
-    index: int
-    tier: Tier
-    span: Span | None = field(default=None, compare=False)
-
-    def describe(self, *, located: bool = False) -> str:
-        """``policy `NAME` rules[I]`` (I as JSON's ``"rule"``), with ``(path:line)`` when ``located``."""
-        where = f"policy `{self.policy}` rules[{self.index}]"
-        return f"{where} ({self.span.path}:{self.span.line})" if located and self.span else where
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"policy": self.policy, "rule": self.index, "tier": self.tier.value}
-        if self.span is not None:
-            out.update(path=self.span.path, line=self.span.line, column=self.span.column)
-        return out
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The outcome: ``action``, the reported ``message``, the policies whose
-    rules fired (priority order), the deciding rule and whether it was the
-    project tier's."""
-
-    action: Effect
-    message: str
-    matched_policies: tuple[str, ...] = ()
-    rule: RuleRef | None = None
-    project: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "action": self.action.value,
-            "message": self.message,
-            "matched_policies": list(self.matched_policies),
-            "rule": self.rule.to_json() if self.rule else None,
-            "project": self.project,
-        }
+def _rule_ref(policy: str, index: int, tier: Tier, span: Span | None) -> RuleRef:
+    if span is None:
+        return RuleRef(policy, index, tier)
+    return RuleRef(policy, index, tier, span.path, span.line, span.column)
 
 
 # --------------------------------------------------------------- matching
@@ -326,7 +289,7 @@ def _decision(best: _Fired, fired: list[_Fired], effect: Effect | None = None) -
         action=effect or best.effect,
         message=message,
         matched_policies=tuple(f.policy.name for f in fired),
-        rule=RuleRef(best.policy.name, best.rule.index, best.policy.tier, best.rule.span),
+        rule=_rule_ref(best.policy.name, best.rule.index, best.policy.tier, best.rule.span),
         project=project,
     )
 
@@ -392,7 +355,7 @@ def decide(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None = 
     """A call's whole life: the request decision, then deny-overrides with the
     response decision when the call carries a response and was not denied."""
     request = evaluate(policy_set, call, now=now, history=history)
-    if call.response is None or request.action is Effect.DENY:
+    if call.response is None or request.action == Effect.DENY:
         return request
     response = evaluate_response(policy_set, call, call.response, now=now)
     return response if policy_set.combining.overrides(response.action, request.action) else request

@@ -45,8 +45,8 @@ def _span() -> Span | None:
     return field(default=None, compare=False, hash=False, repr=False)
 
 
-class Effect(enum.Enum):
-    """A decision. How effects override each other is the policy set's
+class Effect(enum.StrEnum):
+    """A decision (a string: ``Effect.DENY == "deny"``). How effects override each other is the policy set's
     :class:`CombiningAlgorithm`, not the effect's."""
 
     ALLOW = "allow"
@@ -108,7 +108,9 @@ RAMPART_COMBINING = CombiningAlgorithm(
     "rampart", (Effect.ALLOW, Effect.WATCH, Effect.ASK, Effect.WEBHOOK, Effect.DENY))
 
 
-class Tier(enum.Enum):
+class Tier(enum.StrEnum):
+    """A policy's tier (spec §3.5), a string: ``Tier.PROJECT == "project"``."""
+
     GLOBAL = "global"
     PROJECT = "project"
 

@@ -49,6 +49,15 @@ class LoadedSet:
     def ok(self) -> bool:
         return all(f.ok for f in self.files)
 
+    @property
+    def global_set(self) -> PolicySet | None:
+        """The global tier alone (its files that loaded and hold policies or a
+        default), as the engine decides without the project tier; ``None``
+        when there is none. The project-tier pass and the no-weakening proof
+        (spec §3.5) compare the merged set with it."""
+        files = [f for f in self.files if f.tier is Tier.GLOBAL and f.ok and (f.policies or f.default)]
+        return assemble(files) if files else None
+
 
 def expand(paths: list[str]) -> list[str]:
     """Files named by ``paths``: directories become their sorted YAML files.

@@ -70,7 +70,7 @@ class CaseResult:
 
     @property
     def actual(self) -> str:
-        return self.decision.action.value
+        return str(self.decision.action)
 
     @property
     def message(self) -> str:
@@ -83,7 +83,7 @@ class CaseResult:
 
     @property
     def action_ok(self) -> bool:
-        return self.decision.action is self.case.expect
+        return self.decision.action == self.case.expect
 
     @property
     def message_ok(self) -> bool:

@@ -18,7 +18,8 @@ from policyc.ir import RAMPART_COMBINING, Tier
 from policyc.loader import load_policy_set
 from policyc.analysis.budget import Budget, Limits
 from policyc.passes.context import Context, budget_diagnostics
-from policyc.passes.project_tier import check_project_tier, verify_no_weakening
+from policyc.diff import verify_no_weakening
+from policyc.passes.project_tier import check_project_tier
 
 from .test_bundle import NOW, _policy_sets, calls, targeted_calls
 
@@ -121,7 +122,8 @@ def test_check_with_global_verifies_the_merge(tmp_path):
     doc = json.loads(out.output)
     codes = sorted(d["code"] for d in doc["diagnostics"])
     assert codes == ["PC202", "PC203"] and out.exit_code == 0
-    assert verify_no_weakening(load_policy_set([global_], project=project)) > 0
+    loaded = load_policy_set([global_], project=project)
+    assert verify_no_weakening(loaded.global_set, loaded.policy_set) > 0
     text = CliRunner().invoke(main, ["check", "--global", global_, "--project", project])
     assert "none decided less restrictively than the global policy alone" in text.output
 

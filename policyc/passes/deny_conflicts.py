@@ -78,7 +78,7 @@ def _verified(ctx: Context, policy: Policy, rule: Rule, call: dict | None) -> De
     if call is None or not fires(policy, rule, call) or decided_in(ctx.policy_set, policy, call) != rule.index:
         return None
     decision = replay(ctx.policy_set, call)
-    return decision if decision.action is Effect.DENY else None
+    return decision if decision.action == Effect.DENY else None
 
 
 def _tools_overlap(a: Scope, b: Scope) -> bool:

@@ -17,21 +17,18 @@ diagnostics:
   less restrictive than the global default (``allow`` always is: with
   global files unknown it can only restrict nothing).
 
-With both tiers present, :func:`verify_no_weakening` compares the merged set
-with the global set alone on the candidate calls of :mod:`policyc.diff`; a
-weaker merged decision would contradict spec §3.5 and is raised as
-:class:`WeakeningFound` (an internal error: the evaluator is wrong, not the
-policy).
+The proof that the merged set never decides below the global set alone
+is :func:`policyc.diff.verify_no_weakening` (a comparison of two sets, not
+a check of one).
 """
 
 from __future__ import annotations
 
 from policyc.checks import Check, check
 from policyc.diagnostics.model import Diagnostic, Severity
-from policyc.diff import diff_sets, rule_calls
+from policyc.analysis.candidates import rule_calls
 from policyc.analysis.witness import decided_in, replay
 from policyc.ir import Effect, PolicySet, Tier
-from policyc.loader import LoadedSet, assemble
 
 from .context import Context, rule_name
 
@@ -44,28 +41,13 @@ CHECKS = [
 ]
 
 
-class WeakeningFound(AssertionError):
-    """The merged set decided a call less restrictively than the global set
-    alone; ``witness`` is the call."""
-
-    def __init__(self, witness: dict, global_action: str, merged_action: str):
-        super().__init__(f"merged policy set decides {merged_action} where the global set alone decides "
-                         f"{global_action}: {witness}")
-        self.witness = witness
-
-
-def _global_only(loaded: LoadedSet) -> PolicySet | None:
-    files = [f for f in loaded.files if f.tier is Tier.GLOBAL and f.ok and (f.policies or f.default)]
-    return assemble(files) if files else None
-
-
 def check_project_tier(ctx: Context) -> list[Diagnostic]:
     """PC202 and PC203 for every project-tier file of the context's loaded set."""
     loaded = ctx.loaded
     project_files = [f for f in loaded.files if f.tier is Tier.PROJECT and _lowered(f)]
     if not project_files:
         return []
-    global_set = _global_only(loaded)
+    global_set = loaded.global_set
     out: list[Diagnostic] = []
     for f in project_files:
         if f.facts.default_span is not None and f.default is not None:
@@ -94,14 +76,14 @@ def _lowered(f) -> bool:
     return all(d.code == "PC201" for d in f.diagnostics if d.severity is Severity.ERROR)
 
 
-def _witness(loaded: LoadedSet, policy, rule, global_set: PolicySet) -> dict:
+def _witness(loaded, policy, rule, global_set: PolicySet) -> dict:
     """``witness`` and ``witness_decision`` of a call the project rule matches
     and the merged set decides as the global set does, not allow (or ``{}``)."""
     for call in rule_calls(policy, rule):
         if decided_in(loaded.policy_set, policy, call) != rule.index:
             continue  # the candidate does not reach this rule
         merged = replay(loaded.policy_set, call)
-        if merged.action is not Effect.ALLOW and replay(global_set, call).action is merged.action:
+        if merged.action != Effect.ALLOW and replay(global_set, call).action == merged.action:
             return {"witness": call, "witness_decision": merged.to_json()}
     return {}
 
@@ -115,17 +97,3 @@ def _allow_finding(policy, rule, extra: dict) -> Diagnostic:
         rule.span, message,
         help="remove the rule; to spare calls from a later rule of this policy, narrow that rule "
              "(command_not_matches / path_not_matches) instead", **extra)
-
-
-def verify_no_weakening(loaded: LoadedSet) -> int:
-    """Compare the merged set with the global set alone; return the number
-    of candidate calls compared (0 without both tiers). Raises
-    :class:`WeakeningFound` on a call decided less restrictively."""
-    global_set = _global_only(loaded)
-    if global_set is None or not any(f.tier is Tier.PROJECT for f in loaded.files):
-        return 0
-    tests = [c.call for f in loaded.files for c in f.tests]
-    result = diff_sets(global_set, loaded.policy_set, extra_calls=tests)
-    for change in result.weaker:
-        raise WeakeningFound(change.witness, change.old.action.value, change.new.action.value)
-    return result.candidates
