@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -91,6 +91,33 @@ class Diff:
                             "candidates": self.candidates}}
 
 
+def compare_calls(calls: list[dict[str, Any]], old: Callable[[dict[str, Any]], Any],
+                  new: Callable[[dict[str, Any]], Any], ranking: Ranking, *,
+                  outcome: Callable[[Any], Any] = lambda decision: decision.action) -> Diff:
+    """The diff of two deciders (``call -> decision`` with ``action`` and
+    ``to_json()``) on ``calls``: each call whose ``outcome`` differs, grouped
+    by the pair of decision JSONs (the first call of a group is its
+    witness), ``ranking`` saying which is more restrictive. What the
+    dialects' diffs share (:mod:`policyc.dialects.openclaw.diff`,
+    :mod:`policyc.dialects.toolrampart.diff`)."""
+    groups: dict[tuple[str, str], Change] = {}
+    for call in calls:
+        before, after = old(call), new(call)
+        if outcome(before) == outcome(after):
+            continue
+        key = (json.dumps(before.to_json(), sort_keys=True), json.dumps(after.to_json(), sort_keys=True))
+        if key in groups:  # the first witness stays
+            groups[key].count += 1
+        else:
+            groups[key] = Change(call, before, after, combining=ranking)
+    return Diff(_ordered(groups.values()), len(calls))
+
+
+def _ordered(changes: Iterable[Change]) -> list[Change]:
+    """Weaker changes first, then by witness."""
+    return sorted(changes, key=lambda c: (not c.weaker, json.dumps(c.witness, sort_keys=True)))
+
+
 # ------------------------------------------------------------------- diff
 
 
@@ -120,8 +147,7 @@ def diff_sets(old: PolicySet, new: PolicySet, *, extra_calls: Iterable[dict[str,
         reference_old, reference_new = decide(old, parsed, now=now), decide(new, parsed, now=now)
         if reference_old.action != reference_new.action:
             groups[key] = Change(call, reference_old, reference_new, combining=new.combining)
-    changes = sorted(groups.values(), key=lambda c: (not c.weaker, json.dumps(c.witness, sort_keys=True)))
-    return Diff(changes, len(calls))
+    return Diff(_ordered(groups.values()), len(calls))
 
 
 class WeakeningFound(AssertionError):

@@ -10,6 +10,7 @@ its witnesses; the calls are JSON objects as ``policyc eval`` reads them.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -17,7 +18,7 @@ from typing import Any
 from policyc.analysis.fields import samples
 from policyc.ir import Condition, Field, FieldPredicate, Pattern, Policy, PolicySet, Rule
 
-__all__ = ["rule_calls", "candidate_calls"]
+__all__ = ["rule_calls", "candidate_calls", "distinct"]
 
 #: The tool a call gets when a policy's scope does not name one, by field.
 _TOOL_FOR = {Field.COMMAND: "exec", Field.ENV_ASSIGNMENT: "exec", Field.PATH: "read", Field.URL: "fetch",
@@ -86,15 +87,18 @@ def rule_calls(policy: Policy, rule: Rule) -> Iterator[dict[str, Any]]:
             yield call
 
 
+def distinct(items: Iterable[Any]) -> list[Any]:
+    """``items`` (JSON values) without repeats, compared as canonical JSON, in
+    first-seen order (the dialects' diffs build their candidates with it)."""
+    seen: dict[str, Any] = {}
+    for item in items:
+        seen.setdefault(json.dumps(item, sort_keys=True), item)
+    return list(seen.values())
+
+
 def candidate_calls(*policy_sets: PolicySet, extra: Iterable[dict[str, Any]] = ()) -> list[dict[str, Any]]:
     """Distinct candidate calls for ``policy_sets`` (see :func:`rule_calls`)
     plus ``extra``, in a stable order."""
-    seen: dict[str, dict[str, Any]] = {}
-    for call in extra:
-        seen.setdefault(json.dumps(call, sort_keys=True), call)
-    for policy_set in policy_sets:
-        for policy in policy_set.policies:
-            for rule in policy.rules:
-                for call in rule_calls(policy, rule):
-                    seen.setdefault(json.dumps(call, sort_keys=True), call)
-    return list(seen.values())
+    built = (call for policy_set in policy_sets for policy in policy_set.policies for rule in policy.rules
+             for call in rule_calls(policy, rule))
+    return distinct(itertools.chain(extra, built))

@@ -33,12 +33,12 @@ exhaustive: no change found is not a proof of equivalence.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
 from policyc.codegen.openclaw import compile_openclaw
-from policyc.diff import Change, Diff
+from policyc.analysis.candidates import distinct
+from policyc.diff import Diff, compare_calls
 from policyc.dialects.openclaw import conditions, patterns
 from policyc.dialects.openclaw.jsvalue import JSObject
 from policyc.dialects.openclaw.loader import LoadResult
@@ -115,14 +115,6 @@ def _contexts(policy: AgentPolicy) -> list[dict[str, Any]]:
     return out
 
 
-def _unique(items: list[Any]) -> list[Any]:
-    """``items`` without repeats (compared as JSON), in first-seen order."""
-    seen: dict[str, Any] = {}
-    for item in items:
-        seen.setdefault(json.dumps(item, sort_keys=True), item)
-    return list(seen.values())
-
-
 def candidate_calls(old: LoadResult, new: LoadResult) -> list[dict[str, Any]]:
     """Distinct candidate calls ``{"agent", "action"?, "context"?}`` for the
     policies of ``old`` and ``new`` (module docstring), in a stable order:
@@ -136,8 +128,8 @@ def candidate_calls(old: LoadResult, new: LoadResult) -> list[dict[str, Any]]:
     calls = []
     for key, agent in agents.items():
         held = [p for p in (old.policies.get(key), new.policies.get(key)) if p is not None]
-        actions = _unique([a for p in held for a in _actions(p)] + list(UNMATCHED_ACTIONS))
-        contexts = [None] + _unique([c for p in held for c in _contexts(p)])
+        actions = distinct([a for p in held for a in _actions(p)] + list(UNMATCHED_ACTIONS))
+        contexts = [None] + distinct([c for p in held for c in _contexts(p)])
         for action in actions:
             for context in contexts:
                 call: dict[str, Any] = {"agent": agent}
@@ -156,16 +148,5 @@ def diff_results(old: LoadResult, new: LoadResult) -> Diff:
     load one of them."""
     before_bundle = load_bundle(compile_openclaw(old, {}))
     after_bundle = load_bundle(compile_openclaw(new, {}))
-    calls = candidate_calls(old, new)
-    groups: dict[tuple[str, str], Change] = {}
-    for call in calls:
-        before, after = before_bundle.decide(call), after_bundle.decide(call)
-        if before.decision == after.decision:
-            continue
-        key = (json.dumps(before.to_json(), sort_keys=True), json.dumps(after.to_json(), sort_keys=True))
-        if key in groups:  # the first witness stays
-            groups[key].count += 1
-        else:
-            groups[key] = Change(call, before, after, combining=RESTRICTIVENESS)
-    changes = sorted(groups.values(), key=lambda c: (not c.weaker, json.dumps(c.witness, sort_keys=True)))
-    return Diff(changes, len(calls))
+    return compare_calls(candidate_calls(old, new), before_bundle.decide, after_bundle.decide, RESTRICTIVENESS,
+                         outcome=lambda decision: decision.decision)
