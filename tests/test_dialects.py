@@ -75,6 +75,16 @@ def test_test_skips_policies_of_another_dialect_and_bench_refuses_them(tmp_path)
     assert result.exit_code == 2 and "bench scores Rampart policies" in result.output
 
 
+def test_coverage_of_toolkit_policies_reads_the_files(tmp_path):
+    (agent,) = _write(tmp_path, {"a.yaml": AGENT})
+    result = CliRunner().invoke(main, ["coverage", "--format", "json", agent])
+    document = json.loads(result.stdout)
+    assert result.exit_code == 0 and document["context"]["dialect"] == "openclaw-toolkit"
+    assert [c["id"] for c in document["checklists"]] == ["openclaw-toolkit"]
+    for args in (["--probes", agent], ["--project", agent], ["--checklist", "rampart"]):
+        assert CliRunner().invoke(main, ["coverage", *args, agent]).exit_code == 2, args
+
+
 def test_compile_refuses_mixed_dialects(tmp_path):
     files = _write(tmp_path, {"a.yaml": AGENT, "b.yaml": RAMPART})
     bundle = tmp_path / "out.json"

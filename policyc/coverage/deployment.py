@@ -381,7 +381,8 @@ def _redis(c: dict[str, Any]) -> tuple[bool, str]:
 
 def _retention(c: dict[str, Any]) -> tuple[bool, str]:
     days = _section(c, "storage").get("retention_days")
-    return isinstance(days, int) and days > 0, f"[storage] retention_days = {days!r}"
+    return isinstance(days, int) and days > 0, (f"[storage] retention_days = {days!r} (declared; ToolRampart "
+                                                "0.2.0's runtime never reads it: only a prune job enforces it)")
 
 
 def _timeout(c: dict[str, Any]) -> tuple[bool, str]:

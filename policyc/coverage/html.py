@@ -88,8 +88,10 @@ def html_page(report: Report) -> str:
     summary = report.summary()
     ctx = report.context
     rows = [("OWASP ASI 2026", summary["owasp"])] + list(summary["checklists"].items())
-    meta = (f"policy set: {', '.join(ctx.get('sources', []))}; default action {ctx.get('default_action')}; "
-            f"bundle {ctx.get('bundle_digest')}; {ctx.get('probes')} probes; policyc {ctx.get('policyc')}")
+    shown = {"default_action": "default action {}", "bundle_digest": "bundle {}", "probes": "{} probes"}
+    meta = "; ".join([f"policy set: {', '.join(ctx.get('sources', []))}"]
+                     + [text.format(ctx[key]) for key, text in shown.items() if key in ctx]
+                     + [f"policyc {ctx.get('policyc')}"])
     deployment = ctx.get("deployment") or {}
     if deployment:
         meta += "; deployment: " + ", ".join(f"{p} ({k})" for p, k in deployment.items())

@@ -37,6 +37,11 @@ def evidence_line(evidence: dict[str, Any]) -> str:
         mark = {True: "ok", False: "FAIL", None: "absent"}[evidence["ok"]]
         where = f" ({evidence['artifact']}:{evidence['line']})" if "artifact" in evidence else ""
         return f"[{mark}] {evidence['check']}: {evidence['detail']}{where}"
+    if kind == "source":
+        mark = {True: "ok", False: "FAIL", None: "absent"}[evidence["ok"]]
+        where = f" ({evidence['path']}:{evidence['line']}:{evidence['column']})" if "path" in evidence else ""
+        runtime = f"; runtime: {evidence['runtime']}" if "runtime" in evidence else ""
+        return f"[{mark}] {evidence['check']}: {evidence['detail']}{where}{runtime}"
     if kind == "not-applicable":
         return f"not applicable: {evidence['reason']}"
     return f"needs {evidence['needs']}"
@@ -114,10 +119,11 @@ def markdown(report: Report) -> str:
     """The report as GitHub-flavoured Markdown (tables; evidence per item in
     a collapsed ``<details>``)."""
     summary = report.summary()
+    ctx = report.context
+    default = f"(default `{ctx['default_action']}`) " if "default_action" in ctx else ""
     lines = ["## policyc coverage", "",
-             f"Policy set: {', '.join(f'`{s}`' for s in report.context.get('sources', []))} "
-             f"(default `{report.context.get('default_action')}`) — score **{summary['score']:.0%}** "
-             "(covered / verifiable items)", "",
+             f"Policy set: {', '.join(f'`{s}`' for s in ctx.get('sources', []))} "
+             f"{default}— score **{summary['score']:.0%}** (covered / verifiable items)", "",
              "| catalog | " + " | ".join(s.value for s in Status) + " |",
              "|---|" + "---:|" * len(Status)]
     rows = [("OWASP ASI 2026", summary["owasp"])] + list(summary["checklists"].items())

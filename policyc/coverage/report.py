@@ -41,7 +41,7 @@ def _probes(paths: list[str], known: set[str]) -> list[Probe]:
     return probes
 
 
-class _Verifier:
+class ItemVerifier:
     """Verdicts per item, computing each property and deployment check once."""
 
     def __init__(self, runs: list[ProbeRun], facts: PolicyFacts, artifacts: Any):
@@ -97,7 +97,7 @@ def build_report(loaded: LoadedSet, sources: Mapping[str, bytes], *, checklists:
     bundle = load_bundle(compile_policy_set(loaded.policy_set, sources))
     runs = [run_probe(bundle, p) for p in probes]
     artifacts = read_artifacts(list(deployments))
-    verifier = _Verifier(runs, PolicyFacts(loaded, runs), artifacts)
+    verifier = ItemVerifier(runs, PolicyFacts(loaded, runs), artifacts)
     context = {
         "policyc": __version__,
         "sources": list(loaded.policy_set.sources),
