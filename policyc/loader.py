@@ -22,7 +22,7 @@ from pathlib import Path
 
 from policyc.checks import Check, check
 from policyc.diagnostics.model import Diagnostic, Severity
-from policyc.frontends.rampart import LoadedFile, load_file
+from policyc.dialects.rampart.frontend import LoadedFile, load_file
 from policyc.ir import Effect, PolicySet, Span, Tier
 
 #: The checks this module reports (assembled by :mod:`policyc.checks`).

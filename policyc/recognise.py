@@ -16,7 +16,7 @@ from __future__ import annotations
 import yaml
 
 from policyc.diagnostics.model import DiagnosticError
-from policyc.frontends.rampart import schema
+from policyc.dialects.rampart.frontend import schema
 from policyc.frontends.yaml_source import read_source
 
 #: The event parser: libyaml's when PyYAML has it (ten times faster).

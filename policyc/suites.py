@@ -39,7 +39,7 @@ from policyc.checks import check
 from policyc.diagnostics.model import Diagnostic, DiagnosticError
 from policyc.dialects.registry import commands_of, dialect_of_tree
 from policyc.frontends import yaml_source
-from policyc.frontends.rampart import resolve_suite_policy
+from policyc.dialects.rampart.frontend import resolve_suite_policy
 from policyc.frontends.yaml_source import YMap, YSeq
 from policyc.ir import Span
 from policyc.patterns import match_path_glob

@@ -34,7 +34,7 @@ from policyc import sources
 from policyc.checks import REGISTRY, Check, check
 from policyc.config import Config
 from policyc.diagnostics.model import Diagnostic, Severity
-from policyc.frontends.rampart import LoadedFile
+from policyc.dialects.rampart.frontend import LoadedFile
 from policyc.ir import Span
 
 #: The checks this module reports (assembled by :mod:`policyc.checks`).

@@ -27,7 +27,7 @@ from policyc.checks import check
 from policyc.codegen.bundle import compile_policy_set
 from policyc.diagnostics.model import Diagnostic
 from policyc.evaluate import Decision, ToolCall, decide
-from policyc.frontends.rampart import LoadedFile, TestCase, load_file
+from policyc.dialects.rampart.frontend import LoadedFile, TestCase, load_file
 from policyc.ir import Span, Tier
 from policyc.loader import assemble
 from policyc.patterns import match_path_glob

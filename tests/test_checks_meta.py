@@ -20,7 +20,7 @@ import pytest
 
 from policyc.checks import REGISTRY, docgen
 from policyc.diagnostics.model import Diagnostic
-from policyc.frontends.rampart import load_file
+from policyc.dialects.rampart.frontend import load_file
 from policyc.ir import Tier
 from policyc.loader import load_policy_set
 from policyc.analysis import replay

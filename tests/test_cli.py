@@ -101,7 +101,7 @@ def test_test_default_policy_passes():
 
 def test_engine_disagreement_fails_a_case():
     from policyc.evaluate import Decision
-    from policyc.frontends.rampart import TestCase
+    from policyc.dialects.rampart.frontend import TestCase
     from policyc.ir import Effect
     from policyc.testing import CaseResult
 

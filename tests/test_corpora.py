@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from policyc.cli import main
-from policyc.frontends.rampart import load_file
+from policyc.dialects.rampart.frontend import load_file
 from policyc.testing import run_file
 
 from .conftest import CORPORA, corpora_files, needs_corpora

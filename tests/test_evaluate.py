@@ -9,7 +9,7 @@ import pytest
 
 from policyc.evaluate import ToolCall, decide, evaluate, evaluate_response
 from policyc.frontends import yaml_source
-from policyc.frontends.rampart import lower
+from policyc.dialects.rampart.frontend import lower
 from policyc.ir import Effect, Tier
 from policyc.loader import assemble
 

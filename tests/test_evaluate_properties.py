@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from policyc.cli import default_policy
 from policyc.evaluate import ToolCall, decide, evaluate
-from policyc.frontends.rampart import load_file
+from policyc.dialects.rampart.frontend import load_file
 from policyc.ir import (
     RAMPART_COMBINING, Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, Rule, Scope, Tier,
 )

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policyc.canonicalize import _contains_folded
-from policyc.frontends.rampart import load_file
+from policyc.dialects.rampart.frontend import load_file
 from policyc.ir import Pattern, PatternLanguage
 from policyc.patterns.glob import match_command_glob, match_domain_glob, match_path_glob
 from policyc.patterns.lower import (

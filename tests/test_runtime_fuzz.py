@@ -35,7 +35,7 @@ from policyc.callfields import Ambiguous, Fields, ToolCall
 from policyc.cli import default_policy
 from policyc.codegen import compile_policy_set
 from policyc.frontends import yaml_source
-from policyc.frontends.rampart import load_file, lower
+from policyc.dialects.rampart.frontend import load_file, lower
 from policyc.loader import assemble
 from policyc.runtime import BundleError, Decision, fail_closed, load_bundle
 from policyc.runtime.model import RANK

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from policyc.cli import main
 from policyc.codegen.bundle import compile_policy_set
 from policyc.evaluate import ToolCall, decide
-from policyc.frontends.rampart import load_file
+from policyc.dialects.rampart.frontend import load_file
 from policyc.ir import Effect, Tier
 from policyc.loader import load_policy_set
 from policyc.runtime import load_bundle

@@ -9,7 +9,7 @@ from pathlib import Path
 from policyc.checks import check
 from policyc.config import Config
 from policyc.diagnostics.model import Diagnostic, Severity
-from policyc.frontends.rampart import load_file, rule_spans
+from policyc.dialects.rampart.frontend import load_file, rule_spans
 from policyc.ir import Span
 from policyc.suppress import apply_suppressions, read_suppressions
 

@@ -27,7 +27,7 @@ from policyc.cli import main
 from policyc.diagnostics.model import DiagnosticError
 from policyc.evaluate import ToolCall, evaluate
 from policyc.frontends import yaml_source as ys
-from policyc.frontends.rampart import lower
+from policyc.dialects.rampart.frontend import lower
 from policyc.loader import load_policy_set
 from policyc.runtime.load import load_bundle
 

@@ -63,7 +63,7 @@ class Check:
 #: (:data:`policyc.dialects.registry.DIALECTS`) is read too.
 MODULES: tuple[str, ...] = (
     "policyc.frontends.yaml_source",
-    "policyc.frontends.rampart",
+    "policyc.dialects.rampart.frontend",
     "policyc.suppress",
     "policyc.loader",
     "policyc.passes.policy_state",

@@ -1,6 +1,6 @@
 """The dialect registry: which dialect reads a file.
 
-Rampart is the default dialect (its front end is :mod:`policyc.frontends.rampart`
+Rampart is the default dialect (its front end is :mod:`policyc.dialects.rampart.frontend`
 and its pipeline the one ``policyc check`` has always run). Every other
 dialect is a package under ``policyc/dialects/`` named by one line of
 :data:`DIALECTS`; the package provides:

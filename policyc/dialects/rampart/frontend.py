@@ -2,7 +2,7 @@
 
 ``load_file(path)`` reads a policy or test-suite file with positions
 (:mod:`policyc.frontends.yaml_source`), validates its structure against the
-shipped JSON Schema (``policyc/schemas/rampart.schema.json``, draft 2020-12),
+shipped JSON Schema (``policyc/dialects/rampart/schema.json``, draft 2020-12),
 checks every load-time rule of spec §1 (actions, webhooks, globs, regexes,
 durations, ``call_count``, ``agent_depth``, policy names), and lowers what is
 valid to :mod:`policyc.ir`. Nothing raises on bad input: every problem is a
@@ -161,7 +161,7 @@ class LoadedFile:
 @lru_cache(maxsize=1)
 def schema() -> dict:
     """The dialect's JSON Schema (draft 2020-12) as a dict."""
-    text = resources.files("policyc.schemas").joinpath("rampart.schema.json").read_text("utf-8")
+    text = resources.files("policyc.dialects.rampart").joinpath("schema.json").read_text("utf-8")
     return json.loads(text)
 
 
