@@ -246,6 +246,22 @@ class Policy:
 
 
 @dataclass(frozen=True)
+class ProjectFile:
+    """A project-tier file (spec §3.5) as the passes see it: its ``path``,
+    the ``policies`` it declares (lowered even when the engine refuses the
+    file for a webhook, so its other problems are still reported), its
+    ``default`` effect and ``default_span`` (both ``None`` unless the file
+    writes ``default_action``), and whether the merged set holds it
+    (``in_set``: the engine loads the file)."""
+
+    path: str
+    policies: tuple[Policy, ...]
+    default: Effect | None = None
+    default_span: Span | None = None
+    in_set: bool = True
+
+
+@dataclass(frozen=True)
 class PolicySet:
     """Policies of one or more files, with the set's default effect.
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from policyc.checks import Check, check
 from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.dialects.rampart.frontend import LoadedFile, load_file
-from policyc.ir import Effect, PolicySet, Span, Tier
+from policyc.ir import Effect, PolicySet, ProjectFile, Span, Tier
 
 #: The checks this module reports (assembled by :mod:`policyc.checks`).
 CHECKS = [
@@ -57,6 +57,17 @@ class LoadedSet:
         (spec §3.5) compare the merged set with it."""
         files = [f for f in self.files if f.tier is Tier.GLOBAL and f.ok and (f.policies or f.default)]
         return assemble(files) if files else None
+
+    @property
+    def project_files(self) -> tuple[ProjectFile, ...]:
+        """The project-tier files read whole, as the IR's :class:`~policyc.ir.ProjectFile`:
+        without load errors, or with only PC201 (a webhook refuses the file
+        in the engine, but its other findings are independent problems)."""
+        return tuple(
+            ProjectFile(f.path, f.lowered, f.default if f.facts.default_span is not None else None,
+                        f.facts.default_span, f.ok)
+            for f in self.files
+            if f.tier is Tier.PROJECT and all(d.code == "PC201" for d in f.diagnostics if d.severity is Severity.ERROR))
 
 
 def expand(paths: list[str]) -> list[str]:

@@ -17,7 +17,8 @@ from policyc.evaluate import ToolCall, decide
 from policyc.ir import RAMPART_COMBINING, Tier
 from policyc.loader import load_policy_set
 from policyc.analysis.budget import Budget, Limits
-from policyc.passes.context import Context, budget_diagnostics
+from policyc.passes import context_of
+from policyc.passes.context import budget_diagnostics
 from policyc.diff import verify_no_weakening
 from policyc.passes.project_tier import check_project_tier
 
@@ -68,7 +69,7 @@ def _write(tmp_path: Path) -> tuple[str, str]:
 def test_allow_and_default_in_project_tier_are_reported_with_a_replayable_witness(tmp_path):
     global_, project = _write(tmp_path)
     loaded = load_policy_set([global_], project=project)
-    found = {d.code: d for d in check_project_tier(Context(loaded))}
+    found = {d.code: d for d in check_project_tier(context_of(loaded))}
     assert set(found) == {"PC202", "PC203"}
     assert "global default `ask`" in found["PC203"].message and found["PC203"].span.line == 2
     allow = found["PC202"]
@@ -83,7 +84,7 @@ def test_the_witness_search_is_budgeted(tmp_path):
     PC110 says which rule's witness was not searched for."""
     global_, project = _write(tmp_path)
     loaded = load_policy_set([global_], project=project)
-    ctx = Context(loaded, budget=Budget(Limits(item_steps=50)))
+    ctx = context_of(loaded, Budget(Limits(item_steps=50)))
     (allow,) = [d for d in check_project_tier(ctx) if d.code == "PC202"]
     assert "witness" not in allow.extra
     (miss,) = budget_diagnostics(ctx)
@@ -103,14 +104,14 @@ def test_a_webhook_does_not_hide_the_other_findings(tmp_path):
         "        when:\n          command_matches: [\"git push *\"]\n"))
     loaded = load_policy_set([global_], project=str(project))
     assert [d.code for d in loaded.diagnostics] == ["PC201"]
-    found = {d.code: d for d in check_project_tier(Context(loaded))}
+    found = {d.code: d for d in check_project_tier(context_of(loaded))}
     assert set(found) == {"PC202", "PC203"} and found["PC202"].span.line == 7
     assert "witness" not in found["PC202"].extra
 
 
 def test_without_global_files_only_default_allow_is_known_to_be_ineffective(tmp_path):
     _, project = _write(tmp_path)
-    found = check_project_tier(Context(load_policy_set([], project=project)))
+    found = check_project_tier(context_of(load_policy_set([], project=project)))
     assert sorted(d.code for d in found) == ["PC202", "PC203"]
     assert "witness" not in found[0].extra and "any global default" in \
         next(d for d in found if d.code == "PC203").message

@@ -58,6 +58,13 @@ PASSES: list[Pass] = [
 ]
 
 
+def context_of(loaded: LoadedSet, budget: Budget | None = None) -> Context:
+    """The passes' :class:`~.context.Context` of a loaded set: its IR (the
+    merged set, the global tier alone, the project files); the passes never
+    see the loader's result."""
+    return Context(loaded.policy_set, loaded.global_set, loaded.project_files, budget=budget or Budget())
+
+
 def run_passes(loaded: LoadedSet, *, timings: list[Timing] | None = None,
                fmt: str | None = None, limits: Limits | None = None) -> list[Diagnostic]:
     """Every pass of :data:`PASSES` over ``loaded`` (files with load errors
@@ -67,7 +74,7 @@ def run_passes(loaded: LoadedSet, *, timings: list[Timing] | None = None,
     (:func:`policyc.diagnostics.progress.progress`). ``limits`` bound the
     work (default :data:`~policyc.analysis.budget.DEFAULT_LIMITS`); the
     budget's deadline starts now. Returns the diagnostics in pass order."""
-    ctx = Context(loaded, budget=Budget(limits or DEFAULT_LIMITS))
+    ctx = context_of(loaded, Budget(limits or DEFAULT_LIMITS))
     out: list[Diagnostic] = []
     for stage in PASSES if fmt is None else progress(PASSES, "analysing policies", fmt=fmt):
         start = time.perf_counter()

@@ -11,8 +11,7 @@ from policyc.analysis.budget import Budget
 from policyc.analysis.errors import BudgetExceeded
 from policyc.checks import Check, check
 from policyc.diagnostics.model import Diagnostic, Severity
-from policyc.ir import Pattern, Policy, PolicySet, Rule, Span
-from policyc.loader import LoadedSet
+from policyc.ir import Pattern, Policy, PolicySet, ProjectFile, Rule, Span
 
 #: The checks this module reports (assembled by :mod:`policyc.checks`).
 CHECKS = [
@@ -56,20 +55,20 @@ class Miss:
 
 @dataclass
 class Context:
-    """The loaded set, and what passes learnt: ``dead`` holds ``(source file, policy
+    """What the passes analyse, as IR: the merged ``policy_set``, the global
+    tier alone (``global_set``, ``None`` without one) and the
+    ``project_files``; and what passes learnt: ``dead`` holds ``(source file, policy
     name, rule index)`` of rules already reported as never deciding a call
     (disabled policy, expired, empty condition, duplicate, unreachable);
     ``budget`` is the run's work budget and ``misses`` the items it stopped."""
 
-    loaded: LoadedSet
+    policy_set: PolicySet
+    global_set: PolicySet | None = None
+    project_files: tuple[ProjectFile, ...] = ()
     dead: set[tuple[str, str, int]] = field(default_factory=set)
     budget: Budget = field(default_factory=Budget)
     misses: list[Miss] = field(default_factory=list)
     _stops: set[tuple] = field(default_factory=set, repr=False)
-
-    @property
-    def policy_set(self) -> PolicySet:
-        return self.loaded.policy_set
 
     def is_dead(self, policy: Policy, rule: Rule) -> bool:
         return not policy.enabled or (policy.source, policy.name, rule.index) in self.dead

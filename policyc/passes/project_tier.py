@@ -28,7 +28,7 @@ from policyc.checks import Check, check
 from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.analysis.candidates import rule_calls
 from policyc.analysis.witness import decided_in, replay
-from policyc.ir import Effect, PolicySet, Tier
+from policyc.ir import Effect, PolicySet
 
 from .context import Context, rule_name
 
@@ -42,49 +42,39 @@ CHECKS = [
 
 
 def check_project_tier(ctx: Context) -> list[Diagnostic]:
-    """PC202 and PC203 for every project-tier file of the context's loaded set."""
-    loaded = ctx.loaded
-    project_files = [f for f in loaded.files if f.tier is Tier.PROJECT and _lowered(f)]
-    if not project_files:
-        return []
-    global_set = loaded.global_set
+    """PC202 and PC203 for every project-tier file of the context."""
+    global_set = ctx.global_set
     out: list[Diagnostic] = []
-    for f in project_files:
-        if f.facts.default_span is not None and f.default is not None:
+    for f in ctx.project_files:
+        if f.default is not None:
             floor = global_set.default if global_set is not None else None
             if f.default is Effect.ALLOW or (floor is not None and global_set.combining.overrides(floor, f.default)):
                 against = f"the global default `{floor.value}`" if floor is not None else "any global default"
                 out.append(check("PC203").at(
-                    f.facts.default_span, f"project `default_action: {f.default.value}` cannot loosen {against}; "
+                    f.default_span, f"project `default_action: {f.default.value}` cannot loosen {against}; "
                     "the project tier only restricts, so this line has no effect",
                     help="remove it, or set a stricter default (ask or deny) for calls no rule decides"))
-        for policy in f.lowered:
+        for policy in f.policies:
             for rule in policy.rules:
                 if rule.effect is Effect.ALLOW:
                     extra = {}
-                    if global_set is not None and f.ok:  # a refused file is in no merged set
+                    if global_set is not None and f.in_set:  # a refused file is in no merged set
                         extra = ctx.attempt(f.path, rule.span, f"the witness of {rule_name(policy, rule)}",
-                                            ("PC202",), _witness, loaded, policy, rule, global_set, default={})
+                                            ("PC202",), _witness, ctx.policy_set, policy, rule, global_set,
+                                            default={})
                     out.append(_allow_finding(policy, rule, extra))
     return out
 
 
-def _lowered(f) -> bool:
-    """Whether ``f`` was read whole: no errors, or only PC201 (a webhook),
-    which refuses the file in the engine but leaves its other findings
-    independent problems worth reporting."""
-    return all(d.code == "PC201" for d in f.diagnostics if d.severity is Severity.ERROR)
-
-
-def _witness(loaded, policy, rule, global_set: PolicySet) -> dict:
+def _witness(merged: PolicySet, policy, rule, global_set: PolicySet) -> dict:
     """``witness`` and ``witness_decision`` of a call the project rule matches
     and the merged set decides as the global set does, not allow (or ``{}``)."""
     for call in rule_calls(policy, rule):
-        if decided_in(loaded.policy_set, policy, call) != rule.index:
+        if decided_in(merged, policy, call) != rule.index:
             continue  # the candidate does not reach this rule
-        merged = replay(loaded.policy_set, call)
-        if merged.action != Effect.ALLOW and replay(global_set, call).action == merged.action:
-            return {"witness": call, "witness_decision": merged.to_json()}
+        decision = replay(merged, call)
+        if decision.action != Effect.ALLOW and replay(global_set, call).action == decision.action:
+            return {"witness": call, "witness_decision": decision.to_json()}
     return {}
 
 
