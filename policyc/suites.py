@@ -18,7 +18,9 @@ that reads ``policy:`` (docs/dialects.md), ``expect`` one of that
 dialect's outcomes (its ``commands.EXPECT``: ``allow``/``deny``/``escalate``/
 ``error`` for the toolkit, a ToolRampart status such as ``success`` or
 ``requires_approval``). Every case is decided by the dialect's reference
-evaluator and by its bundle compiled in memory; a case fails when either
+evaluator and by its bundle compiled in memory, each case from a fresh
+start (a runtime's state, ToolRampart's rate-limit counters, begins at
+zero; a call's ``history`` reaches a limit); a case fails when either
 misses the expectation or the two disagree.
 
 The suite is untrusted input, as a Rampart suite is: ``policy:`` is read
@@ -141,12 +143,12 @@ def run_suite(path: str, commands: ModuleType, target: str) -> tuple[list[Dialec
         return [], sorted(diagnostics, key=Diagnostic.sort_key)
     from policyc.runtime import load_bundle
 
-    reference, bundle = commands.reference(result), load_bundle(commands.compile_bundle(result))
+    data = commands.compile_bundle(result)
     decided = []
-    for name, span, call, expect, message in cases:
-        decision = reference(call)
+    for name, span, call, expect, message in cases:  # each case starts afresh, both engines alike
+        decision = commands.reference(result)(call)
         decided.append(DialectCase(path, name, span, call, expect, message, decision,
-                                   bundle.decide(call).to_json(), commands.outcome(decision)))
+                                   load_bundle(data).decide(call).to_json(), commands.outcome(decision)))
     return decided, sorted(diagnostics, key=Diagnostic.sort_key)
 
 

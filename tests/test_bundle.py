@@ -346,7 +346,7 @@ def _condition(payload, key, value):
 
 
 @pytest.mark.parametrize("key, value", [
-    ("dialect", "toolrampart"), ("dialect", None), ("call_model", "agent-action"),
+    ("dialect", "cedar"), ("dialect", None), ("call_model", "agent-action"),
     ("combining", {"name": "openclaw", "order": ["allow", "deny", "escalate"],
                    "policy_combining": "deny-overrides", "rule_combining": "first-applicable"}),
     ("combining", {"name": "rampart", "order": ["allow", "watch", "ask", "deny", "webhook"],

@@ -108,3 +108,29 @@ def test_the_toolkit_example_suite_passes():
     suite = Path(__file__).parent / "fixtures" / "suites" / "openclaw-toolkit.yaml"
     result = CliRunner().invoke(main, ["test", "--root", str(SHARED.parent), str(suite)])
     assert result.exit_code == 0 and result.stdout.endswith("6 passed, 0 failed\n"), result.stdout
+
+
+@needs_corpora
+def test_the_toolrampart_example_suite_passes():
+    """tests/fixtures/suites/toolrampart.yaml: outcomes of the shipped
+    examples; every case starts from a fresh runtime."""
+    suite = Path(__file__).parent / "fixtures" / "suites" / "toolrampart.yaml"
+    result = CliRunner().invoke(main, ["test", "--root", str(SHARED.parent), str(suite)])
+    assert result.exit_code == 0 and result.stdout.endswith("6 passed, 0 failed\n"), result.stdout
+
+
+def test_toolrampart_cases_are_independent(tmp_path):
+    """A rate limit of 1/hour: two cases of the same call both succeed (each
+    starts afresh); `history` reaches the limit."""
+    (tmp_path / "tools.py").write_text(
+        "from toolrampart import rate_limit, tool\n\n\n@tool\n@rate_limit(\"1/hour/user\")\n"
+        "def ping() -> dict:\n    return {}\n")
+    suite = tmp_path / "suite.yaml"
+    suite.write_text("policy: tools.py\ntests:\n"
+                     "  - {name: a, call: {tool: ping}, expect: success}\n"
+                     "  - {name: b, call: {tool: ping}, expect: success}\n"
+                     "  - {name: c, call: {tool: ping, history: 1}, expect: rate_limited}\n")
+    result = CliRunner().invoke(main, ["test", "--format", "json", str(suite)])
+    document = json.loads(result.stdout)
+    assert [c["actual"] for c in document["cases"]] == ["success", "success", "rate_limited"]
+    assert result.exit_code == 0 and document["cases"][2]["bundle_decision"]["status"] == "rate_limited"

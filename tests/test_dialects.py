@@ -85,6 +85,38 @@ def test_coverage_of_toolkit_policies_reads_the_files(tmp_path):
         assert CliRunner().invoke(main, ["coverage", *args, agent]).exit_code == 2, args
 
 
+REFUND = ("from toolrampart import require_approval, scope, tool\n\n\n@tool\n@scope(\"billing.refund\")\n"
+          "@require_approval(over_amount=500)\ndef refund(user_id: str, amount: float) -> dict:\n    return {}\n")
+
+
+def test_toolrampart_tools_compile_decide_and_diff(tmp_path):
+    """compile, eval (both engines, the same lines) and diff on ToolRampart
+    modules; a module ToolRampart could not import is refused."""
+    (module,) = _write(tmp_path / "v1", {"tools.py": REFUND})
+    bundle = tmp_path / "b.json"
+    result = CliRunner().invoke(main, ["compile", module, "-o", str(bundle)])
+    assert result.exit_code == 0 and "1 tools" in result.stderr
+    calls = "\n".join(json.dumps(c) for c in [
+        {"tool": "refund", "arguments": {"user_id": "u", "amount": 900}, "scopes": ["billing.refund"]},
+        {"tool": "refund", "arguments": {"user_id": "u", "amount": 9}, "scopes": ["billing.*"]},
+        {"tool": "refund", "arguments": {"user_id": "u", "amount": 9}, "scopes": []},
+        {"tool": "refund", "arguments": {"user_id": "u"}, "scopes": ["*"]}]) + "\n"
+    lines = [CliRunner().invoke(main, ["eval", *args], input=calls).stdout
+             for args in ([str(bundle)], [module], ["--engine", "reference", module])]
+    assert lines[0] == lines[1] == lines[2]
+    assert [(d["action"], d["status"]) for d in map(json.loads, lines[0].splitlines())] == [
+        ("ask", "requires_approval"), ("allow", "success"), ("deny", "denied"), ("deny", "validation_error")]
+    (weaker,) = _write(tmp_path / "v2", {"tools.py": REFUND.replace("@require_approval(over_amount=500)\n", "")})
+    result = CliRunner().invoke(main, ["diff", "--fail-on-weaker", "--format", "json", module, weaker])
+    assert result.exit_code == 1
+    (change,) = json.loads(result.stdout)["changes"]
+    assert (change["old"]["status"], change["new"]["status"], change["weaker"]) == \
+        ("requires_approval", "success", True)
+    (broken,) = _write(tmp_path / "v3", {"tools.py": "from toolrampart import tool\n\n@tool(\n"})
+    result = CliRunner().invoke(main, ["compile", broken, "-o", str(tmp_path / "c.json")])
+    assert result.exit_code == 1 and "PC60" in result.output and not (tmp_path / "c.json").exists()
+
+
 def test_compile_refuses_mixed_dialects(tmp_path):
     files = _write(tmp_path, {"a.yaml": AGENT, "b.yaml": RAMPART})
     bundle = tmp_path / "out.json"

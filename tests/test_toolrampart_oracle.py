@@ -52,7 +52,11 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
+from policyc.codegen.bundle import CompileError
+from policyc.codegen.toolrampart import compile_toolrampart
 from policyc.dialects.toolrampart import decide, load_paths
+from policyc.runtime import load_bundle
+from policyc.runtime.toolrampart import ToolRampartDecision
 
 from .conftest import SHARED
 
@@ -415,7 +419,9 @@ def _agrees(got: dict, want: tuple[str, str | None, bool]) -> bool:
 
 def test_generated_modules_agree_with_the_oracle(oracle: list[str], tmp_path: Path) -> None:
     """DIFF_CASES generated calls over generated modules: policyc decides
-    every one exactly as toolrampart 0.2.0 does."""
+    every one exactly as toolrampart 0.2.0 does, and so does each module's
+    compiled bundle (reset before each call: a fresh runtime, as the
+    oracle's per-call state and ``decide`` are)."""
     seed_value = SEED
     started = time.monotonic()
     cases = generate(DIFF_CASES, seed_value)
@@ -437,6 +443,7 @@ def test_generated_modules_agree_with_the_oracle(oracle: list[str], tmp_path: Pa
     statuses: Counter = Counter()
     unknown = 0
     compared = 0
+    by_bundle = 0
     for group, (lines, stderr) in zip(groups, results):
         calls = [(path, case, c) for path, case in group for c in case.calls]
         if len(lines) < len(calls):
@@ -444,10 +451,22 @@ def test_generated_modules_agree_with_the_oracle(oracle: list[str], tmp_path: Pa
             pytest.fail(f"the oracle stopped at call {len(lines)} ({json.dumps(call)}) of {path.name} "
                         f"(seed {seed_value}):\n{stderr[-1500:]}\n--- module ---\n{case.text}")
         loaded: dict[Path, Any] = {}
+        bundles: dict[Path, Any] = {}
         for (path, case, call), got in zip(calls, lines):
             if path not in loaded:
                 loaded[path] = load_paths([str(path)])
+                try:
+                    bundles[path] = load_bundle(compile_toolrampart(loaded[path], {}))
+                except CompileError:  # a module the runtime does not import: its outcomes are import errors
+                    assert not loaded[path].ok
             outcome = decide(loaded[path], call)
+            if path in bundles:
+                bundles[path].reset()
+                from_bundle = bundles[path].decide(call)
+                by_bundle += 1
+                if from_bundle != ToolRampartDecision.of(outcome):
+                    disagreements.append(f"{path.name}: {json.dumps(call)}\n  bundle: {from_bundle}\n"
+                                         f"  reference: {ToolRampartDecision.of(outcome)}")
             if outcome.status == "unknown":
                 unknown += 1
             spec = next(t for t in case.tools if t.name == call["tool"])
@@ -459,8 +478,8 @@ def test_generated_modules_agree_with_the_oracle(oracle: list[str], tmp_path: Pa
                                      f"  policyc: {want} ({outcome.stage}: {outcome.reason})\n"
                                      f"--- tool ---\n{spec.source}")
     elapsed = time.monotonic() - started
-    print(f"toolrampart differential: {compared} cases, {len(disagreements)} disagreements, "
-          f"{unknown} unknown, {elapsed:.1f} s (seed {seed_value}); oracle statuses: {dict(statuses)}")
+    print(f"toolrampart differential: {compared} cases ({by_bundle} by the bundle too), {len(disagreements)} "
+          f"disagreements, {unknown} unknown, {elapsed:.1f} s (seed {seed_value}); oracle statuses: {dict(statuses)}")
     assert not disagreements, (f"{len(disagreements)} of {compared} cases disagree (seed {seed_value}); first:\n"
                                + "\n\n".join(disagreements[:5]))
     assert unknown == 0, f"{unknown} generated cases were undecidable (seed {seed_value})"
@@ -482,8 +501,12 @@ def test_oracle_decides_the_refund_example(oracle: list[str]) -> None:
     lines, stderr = run_oracle(oracle, [module], calls)
     assert len(lines) == len(calls), stderr
     result = load_paths([str(module)])
+    bundle = load_bundle(compile_toolrampart(result, {}))
     assert [(line["status"]) for line in lines] == [decide(result, c).status for c in calls] == [
         "denied", "requires_approval", "success", "validation_error", "rate_limited"]
+    for call in calls:
+        bundle.reset()
+        assert bundle.decide(call) == ToolRampartDecision.of(decide(result, call))
     assert lines[1]["message"] == decide(result, calls[1]).message == "amount exceeds 500"
 
 

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from policyc.dialects.openclaw import NAME as OPENCLAW
+from policyc.dialects.toolrampart import NAME as TOOLRAMPART
 
 from .bundle import Bundle
 from .jsonparse import parse_json
@@ -28,6 +29,7 @@ from .model import BundleError, Decision
 
 if TYPE_CHECKING:  # pragma: no cover
     from .openclaw import OpenClawBundle, ToolkitDecision
+    from .toolrampart import ToolRampartBundle
 
 BUNDLE_FORMAT = "policyc-bundle"
 BUNDLE_FORMAT_VERSION = 3
@@ -65,7 +67,7 @@ def _read(source: Any) -> tuple[str, bytes]:
         raise BundleError(f"{where}: cannot read bundle: {reason}") from None
 
 
-def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle | OpenClawBundle:
+def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle | OpenClawBundle | ToolRampartBundle:
     """Read, verify and prepare a bundle from a path or from its bytes.
 
     Checks, in order: nesting at most ``MAX_BUNDLE_DEPTH`` arrays/objects
@@ -76,8 +78,10 @@ def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle | OpenClawBund
     the sha256 of the payload's bytes equals ``manifest.digest``; the
     payload is canonical. Then the payload's ``dialect`` picks the runtime:
     ``openclaw-toolkit`` an :class:`~.openclaw.OpenClawBundle` (its
-    ``decide(call)`` returns a :class:`~.openclaw.ToolkitDecision`), any
-    other a Rampart :class:`~.bundle.Bundle`; each refuses a dialect, call
+    ``decide(call)`` returns a :class:`~.openclaw.ToolkitDecision`),
+    ``toolrampart`` a :class:`~.toolrampart.ToolRampartBundle` (a
+    :class:`~.toolrampart.ToolRampartDecision`), any other a Rampart
+    :class:`~.bundle.Bundle`; each refuses a dialect, call
     model or combining algorithm it does not decide, and checks that every
     value its decision procedure reads has its documented type (Rampart:
     every table compiles).
@@ -133,13 +137,18 @@ def _verify(where: str, data: bytes) -> Bundle:
 
 
 def _runtime(dialect: Any) -> type:
-    """The bundle class for a payload's ``dialect``: the toolkit's, imported
-    only for its bundles (a Rampart hook never loads the dialect's
-    modules), else Rampart's, which refuses any dialect but its own."""
+    """The bundle class for a payload's ``dialect``: the toolkit's or
+    ToolRampart's, each imported only for its bundles (a Rampart hook never
+    loads a dialect's modules), else Rampart's, which refuses any dialect
+    but its own."""
     if dialect == OPENCLAW:
         from .openclaw import OpenClawBundle
 
         return OpenClawBundle
+    if dialect == TOOLRAMPART:
+        from .toolrampart import ToolRampartBundle
+
+        return ToolRampartBundle
     return Bundle
 
 

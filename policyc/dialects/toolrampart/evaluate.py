@@ -50,12 +50,31 @@ from typing import TYPE_CHECKING, Any
 
 from policyc.dialects.toolrampart import ratelimit
 from policyc.dialects.toolrampart.fields import validate
-from policyc.dialects.toolrampart.model import UNKNOWN, Call, Tool
+from policyc.dialects.toolrampart.model import UNKNOWN, Call, ServiceConfig, Tool
 
 if TYPE_CHECKING:  # pragma: no cover
     from policyc.dialects.toolrampart.loader import LoadResult
 
-__all__ = ["Outcome", "Session", "decide", "read_call", "STATUSES", "HTTP_STATUS", "input_model_name"]
+__all__ = ["Outcome", "Session", "decide", "read_call", "STATUSES", "HTTP_STATUS", "input_model_name",
+           "CALL_MODEL", "COMBINING", "BLOCKING_OPAQUE"]
+
+CALL_MODEL = "toolrampart-call"
+"""The calls decided (a bundle's ``call_model``): ``{"tool", "arguments", "actor"?, "scopes"?,
+"approved"?, "metadata"?, "history"?}`` as :func:`read_call` reads them."""
+
+COMBINING = {"name": "toolrampart",
+             "gates": ["lookup", "validation", "scope", "policy", "approval", "idempotency", "rate_limit",
+                       "execution"],
+             "tool_combining": "only-one-applicable", "gate_combining": "first-applicable"}
+"""How ``ToolRampart.execute`` decides (a bundle's ``combining``): the one tool
+registered under the call's name (``only-one-applicable``: none is
+``not_found``, several registries ``unknown``), then its gates in ``gates``
+order (this module's docstring); the first gate that stops the call decides
+(``first-applicable``), a call every gate passes executes (``success``)."""
+
+BLOCKING_OPAQUE = ("unknown decorator",)
+"""The kinds of :class:`~.model.Opaque` part that leave every decision of a
+tool unknown (a decorator below ``@tool`` that may replace the function)."""
 
 STATUSES = ("success", "validation_error", "denied", "requires_approval", "rejected", "rate_limited",
             "idempotency_conflict", "timeout", "error", "not_found", "refused", "unknown")
@@ -162,16 +181,23 @@ class Session:
     def __init__(self, result: LoadResult):
         self.result = result
         self.counted: dict[tuple[Any, str], int] = {}
+        self.total = 0  # the calls counted, in all buckets
 
     def decide(self, call: Any) -> Outcome:
         """Decide one call (a JSON object or :class:`Call`); its
-        ``history`` identical calls are decided first. Never raises."""
+        ``history`` identical calls are decided first (once one leaves the
+        counters as they were, the rest would decide alike: they are
+        skipped, so a huge ``history`` costs at most the rate limit's count
+        in repetitions). Never raises."""
         read = read_call(call)
         if isinstance(read, Outcome):
             return read
         outcome = None
         for _ in range(read.history + 1):
+            before = self.total
             outcome = self.decide_one(read)
+            if self.total == before:  # the same state again: every further repetition decides alike
+                break
         return outcome
 
     def decide_one(self, call: Call) -> Outcome:
@@ -186,12 +212,12 @@ class Session:
             if any(r.startswith("importing ") for r in tool.broken):
                 return _error("import", tool.broken[-1])
             return _unknown("import", "; ".join(tool.broken))
-        blocking = [o for o in tool.opaque if o.what in ("unknown decorator",)]
+        blocking = [o for o in tool.opaque if o.what in BLOCKING_OPAQUE]
         if blocking:
             return _unknown("registration", f"`{blocking[0].text}` below `@tool`: {blocking[0].effect}")
         if tool.name is UNKNOWN:
             return _unknown("lookup", "the tool's name is not a literal")
-        config = self.result.config_for(tool.path)
+        config = self.config_of(tool)
         validated = self.validate(tool, call.arguments)
         if isinstance(validated, Outcome):
             return validated
@@ -199,7 +225,7 @@ class Session:
         if scoped is not None:
             return scoped
         if tool.policies:
-            names = ", ".join(p.name for p in tool.policies)
+            names = ", ".join(map(str, (p.name for p in tool.policies)))
             return _unknown("policy", f"custom policy {names} decides (opaque to static analysis)", validated)
         approval = self.approval(tool, call, validated)
         if approval is not None:
@@ -208,6 +234,13 @@ class Session:
         if limited is not None:
             return limited
         return self.execute(tool, validated, config)
+
+    def config_of(self, tool: Tool) -> ServiceConfig | None:
+        """The config of ``tool``'s service, whose ``[execution]`` settings are
+        the default timeout and retries: ``result.config_for`` the tool's
+        module. (The bundle runtime's session, :mod:`policyc.runtime.toolrampart`,
+        reads it from the bundle instead.)"""
+        return self.result.config_for(tool.path)
 
     # -- gates ------------------------------------------------------------
     def validate(self, tool: Tool, arguments: dict) -> dict | Outcome:
@@ -294,16 +327,17 @@ class Session:
         if tool.rate_limit_opaque:
             return _unknown("rate_limit", "the rate limit is not a literal", arguments)
         rule = tool.rate_limit
-        if rule is None:
+        if rule is None or rule.window_seconds <= 0:  # a window of zero or less never limits: nothing to count
             return None
         bucket = ratelimit.bucket(rule.per, tool.name, call.actor)
         key = (tool.name, bucket)
-        used = self.counted.get(key, 0) if rule.window_seconds > 0 else 0
+        used = self.counted.get(key, 0)
         if used >= rule.limit:
             return Outcome("rate_limited", f"rate limit exceeded: {rule.expression}", "rate_limit",
                            f"{used} call(s) already counted in bucket {bucket!r} (limit {rule.limit})",
                            arguments=arguments)
         self.counted[key] = self.counted.get(key, 0) + 1
+        self.total += 1
         return None
 
     def execute(self, tool: Tool, arguments: dict, config: Any) -> Outcome:

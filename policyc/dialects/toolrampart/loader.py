@@ -19,12 +19,18 @@ import os
 from dataclasses import dataclass, field
 
 from policyc.diagnostics.model import Diagnostic
+from policyc.dialects.toolrampart.codes import CONFIG_SCHEMA, IMPORT_FAILS, UNREADABLE_CONFIG, UNREADABLE_MODULE
 from policyc.dialects.toolrampart.config import CONFIG_NAME, read_config
 from policyc.dialects.toolrampart.model import ServiceConfig, Tool
 from policyc.dialects.toolrampart.registration import ModuleTools, register_module
 from policyc.dialects.toolrampart.source import read_module
 
-__all__ = ["LoadResult", "Service", "load_paths", "is_config_name"]
+__all__ = ["LoadResult", "Service", "load_paths", "is_config_name", "LOAD_FAILURES"]
+
+LOAD_FAILURES = frozenset(c.code for c in (UNREADABLE_MODULE, IMPORT_FAILS, UNREADABLE_CONFIG, CONFIG_SCHEMA))
+"""The load diagnostics that stop ToolRampart: a module whose import raises
+(PC601, PC602) or a config ``load_config`` refuses (PC603, PC604). An
+unknown config key (PC605) is ignored by pydantic: the service still starts."""
 
 _SKIP_DIRS = frozenset({"__pycache__", "node_modules", "venv", "site-packages"})
 
@@ -59,6 +65,27 @@ class LoadResult:
     @property
     def tools(self) -> list[Tool]:
         return [t for m in self.modules for t in m.tools]
+
+    @property
+    def load_error(self) -> str | None:
+        """The first load failure (:data:`LOAD_FAILURES`) as ``PATH:LINE:
+        MESSAGE``, or ``None`` when ToolRampart would import every module and
+        load every config."""
+        failure = next((d for d in self.diagnostics if d.code in LOAD_FAILURES), None)
+        if failure is None:
+            return None
+        where = f"{failure.span.path}:{failure.span.line}: " if failure.span is not None else ""
+        return where + failure.message
+
+    @property
+    def files(self) -> list[str]:
+        """The modules and configs read, in load order (a bundle manifest's sources)."""
+        return [m.module.path for m in self.modules] + [c.path for c in self.configs]
+
+    @property
+    def ok(self) -> bool:
+        """Whether ToolRampart would import every module and load every config."""
+        return self.load_error is None
 
     def find(self, name: object) -> list[Tool]:
         """The tools registered under ``name`` (several only across registries)."""
