@@ -26,16 +26,13 @@ import datetime as _dt
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from policyc.analysis.candidates import candidate_calls
 from policyc.codegen.bundle import compile_policy_set
 from policyc.evaluate import Decision, ToolCall, decide
 from policyc.ir import RAMPART_COMBINING, PolicySet
 from policyc.runtime import load_bundle
-
-if TYPE_CHECKING:  # pragma: no cover
-    from policyc.runtime.openclaw import ToolkitDecision
 
 
 class Ranking(Protocol):
@@ -49,14 +46,14 @@ class Ranking(Protocol):
 class Change:
     """One (old rule, new rule) pair whose decisions differ, with a witness
     and how many candidates showed it; ``combining`` (the new set's) says
-    which of the two decisions is more restrictive. The toolkit's diff
-    (:mod:`policyc.dialects.openclaw.diff`) reports its changes as these
-    too: its decisions are ``ToolkitDecision``s and its ``combining`` ranks
-    their actions (``overrides(a, b)``)."""
+    which of the two decisions is more restrictive. The other dialects'
+    diffs (:func:`compare_calls`) report their changes as these too, with
+    their own decisions (anything with ``action`` and ``to_json()``) and a
+    ``combining`` that ranks those actions (``overrides(a, b)``)."""
 
     witness: dict[str, Any]
-    old: Decision | ToolkitDecision
-    new: Decision | ToolkitDecision
+    old: Decision | Any
+    new: Decision | Any
     count: int = 1
     combining: Ranking = RAMPART_COMBINING
 

@@ -1,5 +1,5 @@
 """Toolkit bundles (docs/bundle-format.md §8): the writer
-(policyc/codegen/openclaw.py), the runtime (policyc/runtime/openclaw.py,
+(policyc/dialects/openclaw/codegen.py), the runtime (policyc/dialects/openclaw/runtime.py,
 reached through load_bundle) and the CLI's compile, eval and diff of toolkit
 policies.
 
@@ -30,14 +30,14 @@ from hypothesis import strategies as st
 
 from policyc.cli import main
 from policyc.codegen.bundle import BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, CompileError, bundle_bytes, canonical_json
-from policyc.codegen.openclaw import compile_openclaw, compile_payload
+from policyc.dialects.openclaw.codegen import compile_openclaw, compile_payload
 from policyc.dialects.openclaw import NAME, decide, load_paths
 from policyc.dialects.openclaw.diff import candidate_calls
 from policyc.dialects.openclaw.jsvalue import JSDate, JSObject, stringify
 from policyc.dialects.openclaw.tagged import Encoder, decode_table, decode_value, number_text, parse_number_text
 from policyc.runtime import MAX_BUNDLE_DEPTH, BundleError, fail_closed, load_bundle
 from policyc.runtime.jsonparse import nesting_depth
-from policyc.runtime.openclaw import OpenClawBundle, ToolkitDecision
+from policyc.dialects.openclaw.runtime import OpenClawBundle, ToolkitDecision
 
 from .conftest import CORPORA, REPO, needs_corpora
 from .test_openclaw_differential import case, make_call, to_yaml

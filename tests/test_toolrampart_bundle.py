@@ -1,6 +1,6 @@
 """ToolRampart bundles (docs/bundle-format.md §9): the writer
-(policyc/codegen/toolrampart.py) and the runtime
-(policyc/runtime/toolrampart.py, reached through load_bundle).
+(policyc/dialects/toolrampart/codegen.py) and the runtime
+(policyc/dialects/toolrampart/runtime.py, reached through load_bundle).
 
 The central promise: a compiled bundle decides every call exactly as the
 reference evaluator does with the tool modules and configs it was compiled
@@ -36,13 +36,13 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from policyc.codegen.bundle import CompileError, bundle_bytes
-from policyc.codegen.toolrampart import compile_payload, compile_toolrampart
+from policyc.dialects.toolrampart.codegen import compile_payload, compile_toolrampart
 from policyc.dialects.toolrampart import NAME, decide, load_paths
 from policyc.dialects.toolrampart.diff import candidate_calls
 from policyc.dialects.toolrampart.evaluate import COMBINING, STATUSES, Session
 from policyc.runtime import MAX_BUNDLE_DEPTH, BundleError, fail_closed, load_bundle
 from policyc.runtime.jsonparse import nesting_depth
-from policyc.runtime.toolrampart import ToolRampartBundle, ToolRampartDecision
+from policyc.dialects.toolrampart.runtime import ToolRampartBundle, ToolRampartDecision
 
 from .conftest import CORPORA, FIXTURES, REPO, needs_corpora
 from .test_runtime_fuzz import mutate_bundle
@@ -179,7 +179,7 @@ def test_sets_are_written_alike_under_any_hash_seed(tmp_path):
                      "def f(x={('b', 'a'), ('a',), 'z', 'y', b'q'}, y={'k': {'m', 'n', 'o'}}):\n    pass\n")
     directory = _write(tmp_path / "m", {"m.py": module})
     code = ("import sys\nfrom policyc.dialects.toolrampart import load_paths\n"
-            "from policyc.codegen.toolrampart import compile_toolrampart\n"
+            "from policyc.dialects.toolrampart.codegen import compile_toolrampart\n"
             "sys.stdout.buffer.write(compile_toolrampart(load_paths(sys.argv[1:]), {}))\n")
     outputs = {subprocess.run([sys.executable, "-c", code, str(directory)], cwd=REPO, capture_output=True,
                               check=True, env={**os.environ, "PYTHONPATH": str(REPO), "PYTHONHASHSEED": seed_}

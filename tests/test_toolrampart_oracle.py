@@ -53,10 +53,10 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from policyc.codegen.bundle import CompileError
-from policyc.codegen.toolrampart import compile_toolrampart
+from policyc.dialects.toolrampart.codegen import compile_toolrampart
 from policyc.dialects.toolrampart import decide, load_paths
 from policyc.runtime import load_bundle
-from policyc.runtime.toolrampart import ToolRampartDecision
+from policyc.dialects.toolrampart.runtime import ToolRampartDecision
 
 from .conftest import SHARED
 

@@ -60,7 +60,7 @@ class Check:
 
 #: The modules that declare checks (each has a ``CHECKS`` list); adding one
 #: adds a line. Each registered dialect's ``checks`` module
-#: (:data:`policyc.dialects.registry.DIALECTS`) is read too.
+#: (:data:`policyc.dialects.DIALECTS`) is read too.
 MODULES: tuple[str, ...] = (
     "policyc.frontends.yaml_source",
     "policyc.dialects.rampart.frontend",
@@ -85,7 +85,7 @@ RANGE_ORDER: tuple[str, ...] = ("PC0", "PC2", "PC1", "PC3", "PC4", "PC5")
 def _checks() -> tuple[Check, ...]:
     """Every check of :data:`MODULES`, in registry order; ``ValueError`` for
     a code declared twice or not of the form ``PC`` and three digits."""
-    from policyc.dialects.registry import DIALECTS
+    from policyc.dialects import DIALECTS
 
     found: dict[str, Check] = {}
     for module in (*MODULES, *(f"{dialect}.checks" for dialect in DIALECTS)):

@@ -1,6 +1,6 @@
 """Code generation: a :class:`~policyc.ir.PolicySet` to a canonical JSON bundle
-(:mod:`.bundle`), and the OpenClaw toolkit's loaded policies to one
-(:mod:`.openclaw`, imported on demand).
+(:mod:`.bundle`); the other dialects' writers live in their packages
+(``policyc.dialects.<name>.codegen``) and share :func:`bundle_bytes`.
 
 See ``docs/bundle-format.md`` for the format and :mod:`policyc.runtime` for
 the loader and evaluator.

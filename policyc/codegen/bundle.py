@@ -18,7 +18,7 @@ Shape::
                  "patterns": {<table>: [<entry>, ...], ...}}}
 
 :func:`bundle_bytes` writes the envelope, manifest and digest around any
-dialect's payload (the OpenClaw toolkit's writer, :mod:`.openclaw`, uses it too).
+dialect's payload (the other dialects' writers, ``policyc.dialects.<name>.codegen``, use it too).
 
 Errors: :class:`CompileError` (a ``ValueError``) when the IR holds a pattern
 whose language does not fit its field (the Rampart front end never builds

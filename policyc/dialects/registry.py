@@ -3,7 +3,7 @@
 Rampart is the default dialect (its front end is :mod:`policyc.dialects.rampart.frontend`
 and its pipeline the one ``policyc check`` has always run). Every other
 dialect is a package under ``policyc/dialects/`` named by one line of
-:data:`DIALECTS`; the package provides:
+:data:`policyc.dialects.DIALECTS`; the package provides:
 
 * ``NAME`` (``str``): the dialect's name in messages, bundles and ``--dialect``;
 * ``claims(keys) -> bool``: whether a YAML document whose top level is a
@@ -34,13 +34,9 @@ import os
 from functools import lru_cache
 from types import ModuleType
 
+from policyc.dialects import DIALECTS
 from policyc.recognise import top_level_keys
 
-#: The dialects besides Rampart, by module: adding a dialect adds one line.
-DIALECTS: tuple[str, ...] = (
-    "policyc.dialects.openclaw",
-    "policyc.dialects.toolrampart",
-)
 
 
 def dialects() -> list[ModuleType]:

@@ -2,9 +2,10 @@
 
 Imports only ``re2``, the standard library, :mod:`policyc.canonicalize` and
 :mod:`policyc.callfields` (no lark, yaml, jsonschema, click or rich), so an
-enforcement hook stays small and fast to start; a toolkit bundle adds the
-OpenClaw dialect's evaluator modules (:mod:`.openclaw`), imported only when
-one is loaded.
+enforcement hook stays small and fast to start; another dialect's bundle
+adds that dialect's ``runtime`` module and its evaluator modules
+(:mod:`policyc.dialects.openclaw.runtime`, :mod:`policyc.dialects.toolrampart.runtime`),
+imported only when one is loaded.
 
 * :func:`load_bundle(path_or_bytes) <load_bundle>` -> :class:`Bundle`
   (raises :class:`BundleError`);
@@ -16,17 +17,17 @@ one is loaded.
   ``now`` is a ``datetime``, a naive one read as UTC (``TypeError`` for
   anything else: the only exception they raise);
 * a toolkit bundle (payload dialect ``openclaw-toolkit``) loads as an
-  :class:`~.openclaw.OpenClawBundle`: its ``decide(call)`` takes
-  ``{"agent", "action", "context"?}`` and returns a
-  :class:`~.openclaw.ToolkitDecision` (``allow|deny|escalate``, never
-  raising);
+  ``OpenClawBundle``: its ``decide(call)`` takes ``{"agent", "action",
+  "context"?}`` and returns a ``ToolkitDecision`` (``allow|deny|escalate``);
+  a ToolRampart bundle (``toolrampart``) as a ``ToolRampartBundle``,
+  deciding ``{"tool", "arguments", "actor"?, "scopes"?, "approved"?}``
+  (``allow|ask|deny`` with ToolRampart's status); neither raises;
 * :func:`fail_closed(path) <fail_closed>`: a decision function that denies
   whenever the bundle or the call is unusable; it never raises.
 
 Modules: ``model`` (Decision, RuleRef, BundleError), ``matching`` (RE2 sets
 and memoized per-string facts), ``bundle`` (the decision procedure),
-``load`` (verification and the dispatch on the payload's dialect),
-``openclaw`` (toolkit bundles), ``jsonparse`` (JSON parsing with a nesting limit
+``load`` (verification and the dispatch on the payload's dialect), ``jsonparse`` (JSON parsing with a nesting limit
 checked before the parser recurses). Format: ``docs/bundle-format.md``.
 """
 

@@ -2,7 +2,7 @@
 fail-closed decision function an enforcement hook should use.
 
 * :func:`load_bundle(path_or_bytes) <load_bundle>` -> :class:`Bundle` (or,
-  for a toolkit bundle, :class:`~.openclaw.OpenClawBundle`);
+  for another dialect's bundle, that dialect's ``runtime.BUNDLE``);
   raises :class:`BundleError`, and only that (unreadable file, nesting over
   ``MAX_BUNDLE_DEPTH``, bad JSON, wrong format or version, digest mismatch,
   non-canonical payload, bad structure or types, a pattern that does not
@@ -15,21 +15,18 @@ fail-closed decision function an enforcement hook should use.
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from policyc.dialects.openclaw import NAME as OPENCLAW
-from policyc.dialects.toolrampart import NAME as TOOLRAMPART
+from policyc.dialects import DIALECTS
 
 from .bundle import Bundle
 from .jsonparse import parse_json
-from .model import BundleError, Decision
+from .model import BundleError, Decision, DialectBundle
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .openclaw import OpenClawBundle, ToolkitDecision
-    from .toolrampart import ToolRampartBundle
 
 BUNDLE_FORMAT = "policyc-bundle"
 BUNDLE_FORMAT_VERSION = 3
@@ -67,7 +64,7 @@ def _read(source: Any) -> tuple[str, bytes]:
         raise BundleError(f"{where}: cannot read bundle: {reason}") from None
 
 
-def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle | OpenClawBundle | ToolRampartBundle:
+def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle | DialectBundle:
     """Read, verify and prepare a bundle from a path or from its bytes.
 
     Checks, in order: nesting at most ``MAX_BUNDLE_DEPTH`` arrays/objects
@@ -77,10 +74,11 @@ def load_bundle(source: str | os.PathLike[str] | bytes) -> Bundle | OpenClawBund
     3; ``manifest.host`` is a family this runtime implements (``linux``);
     the sha256 of the payload's bytes equals ``manifest.digest``; the
     payload is canonical. Then the payload's ``dialect`` picks the runtime:
-    ``openclaw-toolkit`` an :class:`~.openclaw.OpenClawBundle` (its
-    ``decide(call)`` returns a :class:`~.openclaw.ToolkitDecision`),
-    ``toolrampart`` a :class:`~.toolrampart.ToolRampartBundle` (a
-    :class:`~.toolrampart.ToolRampartDecision`), any other a Rampart
+    a registered dialect's ``runtime.BUNDLE`` (``openclaw-toolkit``:
+    :class:`~policyc.dialects.openclaw.runtime.OpenClawBundle`, deciding
+    with ``ToolkitDecision``; ``toolrampart``:
+    :class:`~policyc.dialects.toolrampart.runtime.ToolRampartBundle`, with
+    ``ToolRampartDecision``), any other a Rampart
     :class:`~.bundle.Bundle`; each refuses a dialect, call
     model or combining algorithm it does not decide, and checks that every
     value its decision procedure reads has its documented type (Rampart:
@@ -137,28 +135,24 @@ def _verify(where: str, data: bytes) -> Bundle:
 
 
 def _runtime(dialect: Any) -> type:
-    """The bundle class for a payload's ``dialect``: the toolkit's or
-    ToolRampart's, each imported only for its bundles (a Rampart hook never
-    loads a dialect's modules), else Rampart's, which refuses any dialect
-    but its own."""
-    if dialect == OPENCLAW:
-        from .openclaw import OpenClawBundle
-
-        return OpenClawBundle
-    if dialect == TOOLRAMPART:
-        from .toolrampart import ToolRampartBundle
-
-        return ToolRampartBundle
+    """The bundle class for a payload's ``dialect``: the ``BUNDLE`` of the
+    ``runtime`` module of the registered dialect package of that name
+    (:data:`policyc.dialects.DIALECTS`; the packages import lazily, so only
+    the dialect of the bundle loaded is imported: a Rampart hook never loads
+    a dialect's modules), else Rampart's, which refuses any dialect but its own."""
+    for name in DIALECTS:
+        if importlib.import_module(name).NAME == dialect:
+            return importlib.import_module(name + ".runtime").BUNDLE
     return Bundle
 
 
-def fail_closed(path: str | os.PathLike[str] | bytes) -> Callable[[Mapping[str, Any]], Decision | ToolkitDecision]:
+def fail_closed(path: str | os.PathLike[str] | bytes) -> Callable[[Mapping[str, Any]], Any]:
     """A decision function for an enforcement hook, for a bundle of either
     dialect; neither building it nor calling it ever raises.
 
     When the bundle loads (:func:`load_bundle`), the function is
     ``bundle.decide`` (a call that cannot be read is denied there: a
-    :class:`Decision`, or a :class:`~.openclaw.ToolkitDecision` for a toolkit
+    :class:`Decision`, or the dialect's decision for another dialect's
     bundle); else it denies every call with a :class:`Decision` ``policy
     bundle unavailable, failing closed: <load error>``. Any failure while
     deciding (say, a ``call`` mapping whose methods raise) is a deny too.
@@ -173,7 +167,7 @@ def fail_closed(path: str | os.PathLike[str] | bytes) -> Callable[[Mapping[str, 
 
         return deny
 
-    def decide(call: Mapping[str, Any]) -> Decision | ToolkitDecision:
+    def decide(call: Mapping[str, Any]) -> Any:
         try:
             return bundle.decide(call)
         except Exception as exc:  # noqa: BLE001 - an enforcement hook must not crash open

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from policyc.decision import Decision, RuleRef
 
-__all__ = ["Decision", "RuleRef", "BundleError", "refuse_other_kinds", "CallHistory", "RANK", "DIALECT",
+__all__ = ["Decision", "RuleRef", "BundleError", "refuse_other_kinds", "DialectBundle", "CallHistory", "RANK", "DIALECT",
            "CALL_MODEL", "COMBINING", "PROJECT_PREFIX"]
 
 #: Deny-overrides precedence (spec §3.4): a higher rank is more restrictive.
@@ -39,6 +39,20 @@ def refuse_other_kinds(payload: Any, dialect: str, call_model: str, combining: A
         if payload.get(key) != known:
             raise BundleError(f"bundle {key} {payload.get(key)!r} is not one this runtime decides "
                               f"({known!r}); refusing it")
+
+
+class DialectBundle(Protocol):
+    """A loaded bundle of a dialect besides Rampart (its ``runtime.BUNDLE``,
+    see :mod:`policyc.dialects.registry`): the manifest ``digest`` and
+    ``manifest``, the ``dialect`` name, and ``decide(call)`` for a decoded
+    JSON call, returning a decision with ``action`` and ``to_json()`` and
+    never raising."""
+
+    dialect: str
+    digest: str
+    manifest: dict[str, Any]
+
+    def decide(self, call: Any) -> Any: ...
 
 
 class CallHistory(Protocol):

@@ -45,7 +45,7 @@ def load(paths: list[str]) -> LoadResult:
 def compile_bundle(result: LoadResult) -> bytes:
     """The bundle of ``result`` (which must be ``ok``), its manifest naming
     each policy file with its bytes. Raises ``OSError``, ``CompileError``."""
-    from policyc.codegen.openclaw import compile_openclaw
+    from policyc.dialects.openclaw.codegen import compile_openclaw
 
     return compile_openclaw(result, file_bytes(result.files))
 
@@ -54,7 +54,7 @@ def reference(result: LoadResult) -> Callable[[Any], dict[str, Any]]:
     """A function from a decoded JSON call to the reference evaluator's
     decision JSON (the bundle runtime's, ``ToolkitDecision.to_json()``). Never raises."""
     from policyc.dialects.openclaw import decide
-    from policyc.runtime.openclaw import ToolkitDecision
+    from policyc.dialects.openclaw.runtime import ToolkitDecision
 
     return lambda call: ToolkitDecision.of(decide(result, call)).to_json()
 

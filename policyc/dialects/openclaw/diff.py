@@ -36,7 +36,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from policyc.codegen.openclaw import compile_openclaw
+from policyc.dialects.openclaw.codegen import compile_openclaw
 from policyc.analysis.candidates import distinct
 from policyc.diff import Diff, compare_calls
 from policyc.dialects.openclaw import conditions, patterns

@@ -45,7 +45,7 @@ def load(paths: list[str]) -> LoadResult:
 def compile_bundle(result: LoadResult) -> bytes:
     """The bundle of ``result`` (which must be ``ok``), its manifest naming
     each module and config with its bytes. Raises ``OSError``, ``CompileError``."""
-    from policyc.codegen.toolrampart import compile_toolrampart
+    from policyc.dialects.toolrampart.codegen import compile_toolrampart
 
     return compile_toolrampart(result, file_bytes(result.files))
 
@@ -55,7 +55,7 @@ def reference(result: LoadResult) -> Callable[[Any], dict[str, Any]]:
     decision JSON, one :class:`~.evaluate.Session` for all the calls it
     decides. Never raises."""
     from policyc.dialects.toolrampart.evaluate import Session
-    from policyc.runtime.toolrampart import ToolRampartDecision
+    from policyc.dialects.toolrampart.runtime import ToolRampartDecision
 
     session = Session(result)
     return lambda call: ToolRampartDecision.of(session.decide(call)).to_json()

@@ -238,7 +238,7 @@ class Session:
     def config_of(self, tool: Tool) -> ServiceConfig | None:
         """The config of ``tool``'s service, whose ``[execution]`` settings are
         the default timeout and retries: ``result.config_for`` the tool's
-        module. (The bundle runtime's session, :mod:`policyc.runtime.toolrampart`,
+        module. (The bundle runtime's session, :mod:`policyc.dialects.toolrampart.runtime`,
         reads it from the bundle instead.)"""
         return self.result.config_for(tool.path)
 

@@ -39,9 +39,9 @@ from policyc.dialects.toolrampart.model import (
     Value,
 )
 
-from .model import BundleError, refuse_other_kinds
+from policyc.runtime.model import BundleError, refuse_other_kinds
 
-__all__ = ["ToolRampartDecision", "ToolRampartBundle", "MAX_VALUE_DEPTH"]
+__all__ = ["BUNDLE", "ToolRampartDecision", "ToolRampartBundle", "MAX_VALUE_DEPTH"]
 
 MAX_VALUE_DEPTH = 256
 """The deepest a value of the ``values`` table nests (containers in
@@ -449,3 +449,7 @@ class ToolRampartBundle:
         except Exception as exc:  # noqa: BLE001 - an enforcement decision must not crash open
             return ToolRampartDecision("deny", "unknown", error=f"internal error deciding the call "
                                                                 f"({type(exc).__name__}); failing closed")
+
+
+#: The bundle class :func:`policyc.runtime.load_bundle` builds for this dialect.
+BUNDLE = ToolRampartBundle

@@ -60,7 +60,7 @@ from policyc.dialects.toolrampart import NAME
 from policyc.dialects.toolrampart.evaluate import BLOCKING_OPAQUE, CALL_MODEL, COMBINING
 from policyc.dialects.toolrampart.loader import LoadResult
 from policyc.dialects.toolrampart.model import UNKNOWN, ServiceConfig, Tool
-from policyc.runtime.toolrampart import MAX_VALUE_DEPTH
+from policyc.dialects.toolrampart.runtime import MAX_VALUE_DEPTH
 
 __all__ = ["compile_payload", "compile_toolrampart"]
 

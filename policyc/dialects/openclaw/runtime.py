@@ -27,9 +27,9 @@ from policyc.dialects.openclaw.jsvalue import map_key, show, truthy
 from policyc.dialects.openclaw.model import RULE_LISTS
 from policyc.dialects.openclaw.tagged import decode_table, decode_value
 
-from .model import BundleError, refuse_other_kinds
+from policyc.runtime.model import BundleError, refuse_other_kinds
 
-__all__ = ["ToolkitDecision", "OpenClawBundle"]
+__all__ = ["BUNDLE", "ToolkitDecision", "OpenClawBundle"]
 
 _MEMBERS = frozenset({"dialect", "call_model", "combining", "values", "agents"})
 _AGENT_MEMBERS = frozenset({"agent", *RULE_LISTS})
@@ -132,3 +132,7 @@ class OpenClawBundle:
         except Exception as exc:  # noqa: BLE001 - an enforcement decision must not crash open
             return ToolkitDecision("deny", error=f"internal error deciding the call ({type(exc).__name__}); "
                                                  "failing closed")
+
+
+#: The bundle class :func:`policyc.runtime.load_bundle` builds for this dialect.
+BUNDLE = OpenClawBundle
