@@ -400,14 +400,15 @@ def _load_dialect(commands, paths: list[str], project: str | None, command: str,
 def compile_(paths, output, project):
     """Compile policy files into a deterministic matcher bundle.
 
-    PATHS (files or directories) form one policy set: Rampart policies, or
-    OpenClaw toolkit agent policies (a directory read as the toolkit's
-    engine reads it; docs/dialects.md), not both. The bundle is canonical
+    PATHS (files or directories) form one policy set of one dialect:
+    Rampart policies, OpenClaw toolkit agent policies (a directory read as
+    the toolkit's engine reads it) or ToolRampart tool modules and configs
+    (docs/dialects.md). The bundle is canonical
     JSON with a manifest (format version, compiler version, sha256 of each
     source) and a payload digest; compiling the same sources twice gives
     byte-identical output. Format: docs/bundle-format.md. Exit 1 when a
-    policy has load errors (for toolkit policies: when the engine would not
-    load them), 2 on usage or I/O errors (a refused OUT, PATHS without a
+    policy has load errors (for the other dialects: when their runtime would
+    not load the files), 2 on usage or I/O errors (a refused OUT, PATHS without a
     policy file, mixed dialects).
     """
     from policyc.codegen.bundle import compile_policy_set
@@ -446,8 +447,13 @@ def eval_(sources, engine, project):
     decide calls {"agent", "action", "context"?}: the decision JSON is
     {"action": allow|deny|escalate, "message": the engine's reason,
     "dialect": "openclaw-toolkit"}, or, where the engine throws, {"action":
-    "deny", "error": "the engine throws: MESSAGE", "dialect": ...}; both
-    engines give the same lines.
+    "deny", "error": "the engine throws: MESSAGE", "dialect": ...}.
+    ToolRampart tool modules and their bundles decide calls {"tool",
+    "arguments", "actor"?, "scopes"?, "approved"?, "metadata"?, "history"?}:
+    {"action": allow|ask|deny, "status": ToolRampart's status (success,
+    requires_approval, denied, rate_limited, validation_error, ...),
+    "message", "dialect": "toolrampart"}, rate limits counted across the
+    stream as one runtime counts them. Both engines give the same lines.
 
     Output line N answers input line N: the decision JSON plus "line": N, or,
     when the line is not a call that can be decided, {"action": "deny",
@@ -551,16 +557,18 @@ def diff_(ctx, old, fmt, fail_on_weaker):
     """Show the tool calls two policy sets decide differently.
 
     `policyc diff OLD NEW` compares two files; `policyc diff OLD... -- NEW...`
-    compares two sets (files or directories), both Rampart policies or both
-    OpenClaw toolkit agent policies. Candidate calls are built from every
-    rule of both sets (Rampart: and their inline tests; toolkit: each
-    agent's patterns, instantiated, and each condition's threshold, below,
-    equal, above and missing); each reported change carries a witness call
+    compares two sets (files or directories) of one dialect: Rampart
+    policies, OpenClaw toolkit agent policies or ToolRampart tools.
+    Candidate calls are built from every rule of both sets (Rampart: and
+    their inline tests; toolkit: each agent's patterns, instantiated, and
+    each condition's threshold, below, equal, above and missing;
+    ToolRampart: each tool's signature, scopes, approval thresholds and
+    rate limits); each reported change carries a witness call
     to replay with `policyc eval` (Rampart's are confirmed by the reference
     evaluator). Changes are grouped by (old rule, new rule); `weaker` marks
     a new decision less restrictive than the old (Rampart: deny > webhook >
     ask > watch > allow; toolkit: deny, escalate and an engine error alike >
-    allow). The search is not exhaustive: no change found is not a proof of
+    allow; ToolRampart: every refusal > requires_approval > success). The search is not exhaustive: no change found is not a proof of
     equivalence. Options go before `--`. Exit 1 with --fail-on-weaker when
     a weaker change exists, 2 on usage or load errors.
     """
@@ -645,7 +653,11 @@ def coverage(paths, checklists, deployments, probe_files, project, fmt, output, 
     policy). Probe calls are decided by the compiled bundle; each row is
     covered, partial, uncovered, needs-evidence (what would settle it is
     named) or not-applicable, with the deciding rule and its location as
-    evidence. Details: docs/coverage.md. Exit 0 when the report is produced,
+    evidence. OpenClaw toolkit agent policies and ToolRampart tools get
+    their own checklist (and the OWASP rows) verified from the files
+    themselves, each piece of evidence naming file:line:col and what the
+    runtime really enforces (--probes and --project are Rampart's).
+    Details: docs/coverage.md. Exit 0 when the report is produced,
     1 on policy load errors or a score under --fail-under, 2 on usage or I/O
     errors.
     """
