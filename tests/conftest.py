@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,3 +22,18 @@ def corpora_files() -> list[Path]:
 
 
 needs_corpora = pytest.mark.skipif(not CORPORA.is_dir(), reason="../shared/corpora is absent")
+
+
+def bundle_payload(data: bytes) -> dict[str, Any]:
+    """The payload of bundle bytes."""
+    return json.loads(data)["payload"]
+
+
+def resealed(data: bytes, edit: Any) -> bytes:
+    """Bundle bytes with the payload edited by ``edit(payload)`` and the
+    digest recomputed: only the runtime's own checks can refuse them."""
+    from policyc.codegen.bundle import bundle_bytes
+
+    payload = bundle_payload(data)
+    edit(payload)
+    return bundle_bytes(payload, {})

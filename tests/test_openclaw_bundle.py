@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from policyc.cli import main
-from policyc.codegen.bundle import BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, CompileError, bundle_bytes, canonical_json
+from policyc.codegen.bundle import BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, CompileError, canonical_json
 from policyc.dialects.openclaw.codegen import compile_openclaw, compile_payload
 from policyc.dialects.openclaw import NAME, decide, load_paths
 from policyc.dialects.openclaw.diff import candidate_calls
@@ -39,7 +39,7 @@ from policyc.runtime import MAX_BUNDLE_DEPTH, BundleError, fail_closed, load_bun
 from policyc.runtime.jsonparse import nesting_depth
 from policyc.dialects.openclaw.runtime import OpenClawBundle, ToolkitDecision
 
-from .conftest import CORPORA, REPO, needs_corpora
+from .conftest import CORPORA, REPO, bundle_payload, needs_corpora, resealed
 from .test_openclaw_differential import case, make_call, to_yaml
 from .test_runtime_fuzz import mutate_bundle
 
@@ -70,18 +70,6 @@ def _directory(tmp: Path, files: dict[str, str]) -> Path:
 def _bundle(directory: Path) -> tuple[Any, bytes]:
     result = load_paths([str(directory)])
     return result, compile_openclaw(result, {})
-
-
-def _payload(data: bytes) -> dict[str, Any]:
-    return json.loads(data)["payload"]
-
-
-def _resealed(data: bytes, edit: Any) -> bytes:
-    """``data`` with its payload edited by ``edit(payload)`` and the digest
-    recomputed: only the runtime's own checks can refuse it."""
-    payload = _payload(data)
-    edit(payload)
-    return bundle_bytes(payload, {})
 
 
 # -------------------------------------------------------------- agreement
@@ -273,7 +261,7 @@ def _value(index: int, value: Any) -> Any:
     (_value(0, {"object": [["a", "x"], ["a", "y"]]}), "keys must be unique"),
 ])
 def test_malformed_payloads_are_refused(small, edit, message):
-    tampered = _resealed(small, edit)
+    tampered = resealed(small, edit)
     with pytest.raises(BundleError, match=message):
         load_bundle(tampered)
     assert fail_closed(tampered)({"agent": "support", "action": "read:x"}).action == "deny"
@@ -317,7 +305,7 @@ def test_floats_and_non_canonical_payloads_are_refused(small):
     floated = payload.replace(b'"agents":[', b'"agents":[1.5,', 1)
     with pytest.raises(BundleError, match="non-integer number"):
         load_bundle(head + b',"payload":' + floated)
-    spaced = json.dumps(_payload(small), indent=1).encode()
+    spaced = json.dumps(bundle_payload(small), indent=1).encode()
     manifest = dict(json.loads(small)["manifest"], digest="sha256:" + hashlib.sha256(spaced).hexdigest())
     head = canonical_json({"format": BUNDLE_FORMAT, "format_version": BUNDLE_FORMAT_VERSION, "manifest": manifest})
     with pytest.raises(BundleError, match="not in canonical form"):
@@ -405,7 +393,7 @@ def test_compile_and_eval_refusals(tmp_path):
     project = _run("compile", str(policies), "--project", str(rampart / "r.yaml"), "-o", "-")
     assert project.exit_code == 2 and "--project is a Rampart tier" in project.output
     bad = tmp_path / "bad.json"
-    bad.write_bytes(_resealed(_bundle(policies)[1], _agent("allow", {"ref": 99})))
+    bad.write_bytes(resealed(_bundle(policies)[1], _agent("allow", {"ref": 99})))
     refused = _run("eval", str(bad), input=CALLS)
     assert refused.exit_code == 2 and "names no earlier entry" in refused.output
 

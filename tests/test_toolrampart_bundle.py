@@ -35,7 +35,7 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from policyc.codegen.bundle import CompileError, bundle_bytes
+from policyc.codegen.bundle import CompileError
 from policyc.dialects.toolrampart.codegen import compile_payload, compile_toolrampart
 from policyc.dialects.toolrampart import NAME, decide, load_paths
 from policyc.dialects.toolrampart.diff import candidate_calls
@@ -44,7 +44,7 @@ from policyc.runtime import MAX_BUNDLE_DEPTH, BundleError, fail_closed, load_bun
 from policyc.runtime.jsonparse import nesting_depth
 from policyc.dialects.toolrampart.runtime import ToolRampartBundle, ToolRampartDecision
 
-from .conftest import CORPORA, FIXTURES, REPO, needs_corpora
+from .conftest import CORPORA, FIXTURES, REPO, bundle_payload, needs_corpora, resealed
 from .test_runtime_fuzz import mutate_bundle
 from .test_toolrampart_hostile import JSON
 from .test_toolrampart_oracle import CALLER_SCOPES, SEED, generate, random_value
@@ -94,18 +94,6 @@ def _bundle(*paths: Path) -> tuple[Any, bytes]:
     return result, compile_toolrampart(result, {})
 
 
-def _payload(data: bytes) -> dict[str, Any]:
-    return json.loads(data)["payload"]
-
-
-def _resealed(data: bytes, edit: Any) -> bytes:
-    """``data`` with its payload edited by ``edit(payload)`` and the digest
-    recomputed: only the runtime's own checks can refuse it."""
-    payload = _payload(data)
-    edit(payload)
-    return bundle_bytes(payload, {})
-
-
 def agree(result: Any, data: bytes, calls: list[Any], tally: Counter) -> None:
     """The bundle ``data`` decides ``calls`` as the reference evaluator with
     ``result``: each in a fresh session (``reset``), then all in one
@@ -136,7 +124,7 @@ def test_shipped_examples_compile_deterministically_and_decide_as_the_reference(
     sources = {p.name: p.read_bytes() for p in sorted(EXAMPLES.iterdir())}
     assert compile_toolrampart(result, sources) == compile_toolrampart(load_paths([str(copy)]), dict(
         reversed(sources.items())))
-    payload = _payload(data)
+    payload = bundle_payload(data)
     assert [t["name"] for t in payload["tools"]] == [t.name for t in result.tools]
     assert len(payload["configs"]) == 1  # the examples' toolrampart.toml, read by every tool
     rng = random.Random(9)
@@ -544,7 +532,7 @@ def test_files_toolrampart_would_not_load_are_not_compiled(tmp_path):
         result = load_paths([str(directory)])
         assert result.ok is ok, result.load_error
         if ok:  # an unknown key is ignored by pydantic: the service starts
-            assert _payload(compile_toolrampart(result, {}))["configs"] == [
+            assert bundle_payload(compile_toolrampart(result, {}))["configs"] == [
                 {"timeout_seconds": {"float": "20.0"}, "max_retries": 0}]
         else:
             with pytest.raises(CompileError, match="toolrampart.toml"):
@@ -660,7 +648,7 @@ def _chain(values: list[Any], length: int) -> None:
     (lambda p: _chain(p["values"], 300), "nests more than 256 containers deep"),
 ])
 def test_malformed_payloads_are_refused(small, edit, message):
-    tampered = _resealed(small, edit)
+    tampered = resealed(small, edit)
     with pytest.raises(BundleError, match=message):
         load_bundle(tampered)
     assert fail_closed(tampered)({"tool": "lookup", "arguments": {"query": "q"}}).action == "deny"
@@ -669,7 +657,7 @@ def test_malformed_payloads_are_refused(small, edit, message):
 def test_a_bundle_of_an_unknown_dialect_is_refused(small):
     for dialect in ("toolrampart2", None, 5, ["toolrampart"]):
         with pytest.raises(BundleError, match="is not one this runtime decides"):
-            load_bundle(_resealed(small, _set("dialect", dialect)))
+            load_bundle(resealed(small, _set("dialect", dialect)))
 
 
 def test_mutated_bundles_raise_only_bundle_error_and_fail_closed(tmp_path):

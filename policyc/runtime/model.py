@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from policyc.decision import Decision, RuleRef
 
-__all__ = ["Decision", "RuleRef", "BundleError", "refuse_other_kinds", "DialectBundle", "CallHistory", "RANK", "DIALECT",
+__all__ = ["Decision", "RuleRef", "BundleError", "refuse_other_kinds", "dialect_payload", "DialectBundle", "CallHistory", "RANK", "DIALECT",
            "CALL_MODEL", "COMBINING", "PROJECT_PREFIX"]
 
 #: Deny-overrides precedence (spec §3.4): a higher rank is more restrictive.
@@ -39,6 +39,21 @@ def refuse_other_kinds(payload: Any, dialect: str, call_model: str, combining: A
         if payload.get(key) != known:
             raise BundleError(f"bundle {key} {payload.get(key)!r} is not one this runtime decides "
                               f"({known!r}); refusing it")
+
+
+def dialect_payload(document: Any, dialect: str, call_model: str, combining: Any,
+                    members: frozenset[str]) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """``(manifest, digest, payload)`` of a verified bundle ``document`` for
+    a dialect's runtime: raises :class:`BundleError` unless the payload
+    names this ``dialect``, ``call_model`` and ``combining``
+    (:func:`refuse_other_kinds`) and has exactly ``members``."""
+    manifest = dict(document["manifest"])
+    payload = document["payload"]
+    refuse_other_kinds(payload, dialect, call_model, combining)
+    if set(payload) != members:
+        raise BundleError(f"bundle payload must have exactly the members {', '.join(sorted(members))}, "
+                          f"not {', '.join(sorted(payload))}")
+    return manifest, manifest["digest"], payload
 
 
 class DialectBundle(Protocol):

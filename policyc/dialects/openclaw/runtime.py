@@ -27,7 +27,7 @@ from policyc.dialects.openclaw.jsvalue import map_key, show, truthy
 from policyc.dialects.openclaw.model import RULE_LISTS
 from policyc.dialects.openclaw.tagged import decode_table, decode_value
 
-from policyc.runtime.model import BundleError, refuse_other_kinds
+from policyc.runtime.model import BundleError, dialect_payload
 
 __all__ = ["BUNDLE", "ToolkitDecision", "OpenClawBundle"]
 
@@ -101,13 +101,7 @@ class OpenClawBundle:
     dialect = NAME
 
     def __init__(self, document: Mapping[str, Any]):
-        self.manifest: dict[str, Any] = dict(document["manifest"])
-        self.digest: str = self.manifest["digest"]
-        payload = document["payload"]
-        refuse_other_kinds(payload, NAME, CALL_MODEL, COMBINING)
-        if set(payload) != _MEMBERS:
-            raise BundleError(f"bundle payload must have exactly the members {', '.join(sorted(_MEMBERS))}, "
-                              f"not {', '.join(sorted(payload))}")
+        self.manifest, self.digest, payload = dialect_payload(document, NAME, CALL_MODEL, COMBINING, _MEMBERS)
         try:
             self._agents = _agents(payload["agents"], decode_table(payload["values"]))
         except ValueError as exc:

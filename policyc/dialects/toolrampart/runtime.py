@@ -39,7 +39,7 @@ from policyc.dialects.toolrampart.model import (
     Value,
 )
 
-from policyc.runtime.model import BundleError, refuse_other_kinds
+from policyc.runtime.model import BundleError, dialect_payload
 
 __all__ = ["BUNDLE", "ToolRampartDecision", "ToolRampartBundle", "MAX_VALUE_DEPTH"]
 
@@ -406,13 +406,7 @@ class ToolRampartBundle:
     dialect = NAME
 
     def __init__(self, document: Mapping[str, Any]):
-        self.manifest: dict[str, Any] = dict(document["manifest"])
-        self.digest: str = self.manifest["digest"]
-        payload = document["payload"]
-        refuse_other_kinds(payload, NAME, CALL_MODEL, COMBINING)
-        if set(payload) != _MEMBERS:
-            raise BundleError(f"bundle payload must have exactly the members {', '.join(sorted(_MEMBERS))}, "
-                              f"not {', '.join(sorted(payload))}")
+        self.manifest, self.digest, payload = dialect_payload(document, NAME, CALL_MODEL, COMBINING, _MEMBERS)
         try:
             reader = _Reader(_table(payload["values"]))
             configs = [reader.config(c, f"configs[{i}]")
