@@ -15,7 +15,8 @@ import fastjsonschema
 import pytest
 
 from policyc.diagnostics.model import DiagnosticError
-from policyc.frontends import rampart, yaml_source
+from policyc.dialects.rampart import frontend as rampart
+from policyc.frontends import yaml_source
 
 from .test_fuzz_check import _seed_files, mutate
 
