@@ -12,16 +12,25 @@ Shapes:
   (rule-combining: first-applicable).
 * :class:`Rule` has an effect, a :class:`Condition`, a message and metadata.
 * :class:`Condition` is a conjunction of :class:`FieldPredicate` objects plus
-  optional numeric predicates (:class:`DepthRange`, :class:`CallCount`).
+  optional numeric predicates (:class:`DepthRange`, :class:`CallCount`,
+  :class:`Compare`).
 * :class:`FieldPredicate` is ``(patterns OR-ed) minus (exclusions OR-ed)``
   over one :class:`Field`; each :class:`Pattern` knows its
   :class:`PatternLanguage`.
+
+Rampart (``policyc.dialects.rampart``) uses every node but :class:`Compare`,
+:attr:`Effect.ESCALATE`, :attr:`Field.ACTION` and the ``action`` and
+``literal`` pattern languages, which the OpenClaw toolkit dialect's lowering
+(``policyc.dialects.openclaw.lower``) adds. Every member added for another
+dialect has a default, so Rampart's IR values compare and hash as before.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -54,24 +63,30 @@ class Effect(enum.StrEnum):
     ASK = "ask"
     WEBHOOK = "webhook"
     DENY = "deny"
+    ESCALATE = "escalate"  # the OpenClaw toolkit's: a human decides (no Rampart action)
 
     @property
     def granting(self) -> bool:
         """Whether a rule with this effect is matched on the granting side
         (spec §5): only deny and ask restrict (the engine's
-        ``actionRestrictsExecution``); allow, watch and webhook grant."""
-        return self not in (Effect.DENY, Effect.ASK)
+        ``actionRestrictsExecution``); allow, watch and webhook grant.
+        Escalate (not a Rampart effect) restricts."""
+        return self not in (Effect.DENY, Effect.ASK, Effect.ESCALATE)
 
     @classmethod
     def parse(cls, text: str) -> Effect:
-        """Read an action name, case-insensitively; ``log`` is ``watch``.
+        """Read a Rampart action name, case-insensitively; ``log`` is ``watch``.
 
-        Raises ``ValueError`` for anything else (``require_approval`` included).
+        Raises ``ValueError`` for anything else (``require_approval`` and
+        ``escalate`` included).
         """
         name = text.strip().lower()
         if name == "log":
             name = "watch"
-        return cls(name)
+        effect = cls(name)
+        if effect not in RAMPART_COMBINING.order:
+            raise ValueError(f"{text!r} is not a Rampart action")
+        return effect
 
 
 @dataclass(frozen=True)
@@ -103,9 +118,32 @@ class CombiningAlgorithm:
 
 
 #: Rampart (spec §3.3): deny > webhook > ask > watch > allow, deny-overrides
-#: across policies, first-applicable inside one.
+#: across policies, first-applicable inside one. ``order`` is also the list
+#: of Rampart's effects.
 RAMPART_COMBINING = CombiningAlgorithm(
     "rampart", (Effect.ALLOW, Effect.WATCH, Effect.ASK, Effect.WEBHOOK, Effect.DENY))
+
+#: The OpenClaw toolkit's ``checkPermission`` (other-dialects.md §A):
+#: ``openclaw-toolkit``, order allow < deny < escalate (each list's effect
+#: after the lists checked after it), ``only-one-applicable`` between
+#: policies (a call's agent selects one; none: the set's default, deny) and
+#: ``first-applicable`` inside one (every escalate entry, then deny, then
+#: allow). Defined once, as the JSON a toolkit bundle carries
+#: (:data:`policyc.dialects.openclaw.evaluate.COMBINING`, which the IR-free
+#: bundle runtime reads), and built from it on first use (module
+#: ``__getattr__``), so importing the IR does not import the dialect.
+OPENCLAW_COMBINING: CombiningAlgorithm
+
+
+def __getattr__(name: str) -> Any:
+    if name != "OPENCLAW_COMBINING":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from policyc.dialects.openclaw.evaluate import COMBINING
+
+    algorithm = CombiningAlgorithm(COMBINING["name"], tuple(Effect(e) for e in COMBINING["order"]),
+                                   COMBINING["policy_combining"], COMBINING["rule_combining"])
+    globals()[name] = algorithm
+    return algorithm
 
 
 class Tier(enum.StrEnum):
@@ -123,6 +161,13 @@ class PatternLanguage(enum.Enum):
     DOMAIN_GLOB = "domain-glob"  # domain_matches: lower-cased, classic glob
     SUBSTRING = "substring"  # command_contains: case-insensitive substring
     REGEX = "regex"  # response_*: unanchored RE2 search
+    #: The OpenClaw toolkit's ``matchesPattern``, tried in its order: equal;
+    #: ``*`` (every action); ends with ``*``: a prefix; starts with ``*``: a
+    #: suffix; any other ``*`` is a literal character.
+    ACTION = "action"
+    #: The value equals the source (an OpenClaw agent id, which ``Map.get``
+    #: looks up by equality).
+    LITERAL = "literal"
 
 
 class Field(enum.Enum):
@@ -136,6 +181,7 @@ class Field(enum.Enum):
     ENV_ASSIGNMENT = "env_assignment"
     PARAM = "param"  # tool_param_matches: one named parameter
     RESPONSE = "response"
+    ACTION = "action"  # the OpenClaw toolkit's action string (``verb:resource``)
 
 
 @dataclass(frozen=True)
@@ -182,11 +228,33 @@ class CallCount:
     span: Span | None = _span()
 
 
+#: The operators a :class:`Compare` has.
+COMPARE_OPERATORS = (">", "<", ">=", "<=", "==", "!=")
+
+
+@dataclass(frozen=True)
+class Compare:
+    """A context field compared with a number: the OpenClaw toolkit's
+    escalate ``condition`` ``FIELD OP NUMBER`` as its ``evaluateCondition``
+    reads it (the first match of an unanchored search; ``$`` and ``,``
+    removed from the number only). ``op`` is one of
+    :data:`COMPARE_OPERATORS`; ``value`` the number (``parseFloat`` of the
+    text, a double, held exactly). A call whose context lacks ``field``
+    never satisfies it; otherwise ``>``, ``<``, ``>=`` and ``<=`` compare
+    ``parseFloat`` of the field's value, ``==`` and ``!=`` JavaScript's loose
+    equality of the value itself with the number."""
+
+    field: str
+    op: str
+    value: Decimal
+    span: Span | None = _span()
+
+
 @dataclass(frozen=True)
 class Condition:
     """A conjunction. ``any_param`` predicates (``tool_param_matches``) hold when
-    at least one of them holds (spec §1: any param may match). An empty
-    condition matches every call in scope."""
+    at least one of them holds (spec §1: any param may match); every one of
+    ``compares`` must hold. An empty condition matches every call in scope."""
 
     predicates: tuple[FieldPredicate, ...] = ()
     any_param: tuple[FieldPredicate, ...] = ()
@@ -194,6 +262,7 @@ class Condition:
     call_count: CallCount | None = None
     catch_all: bool = False
     span: Span | None = _span()
+    compares: tuple[Compare, ...] = ()
 
     @property
     def response_side(self) -> bool:
@@ -220,6 +289,10 @@ class Rule:
     once: bool = False
     index: int = 0  # position inside its policy, 0-based
     span: Span | None = _span()
+    #: How findings name the rule when its dialect has a better name than
+    #: ``rule N of `policy` `` (an OpenClaw entry: ``permissions.deny[2]``);
+    #: not part of its structure (excluded from equality, like the span).
+    name: str = field(default="", compare=False, hash=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -268,7 +341,10 @@ class PolicySet:
     ``project_default`` is the project tier's own ``default_action`` when one
     was given (it can only restrict, spec §3.5). ``dialect`` names the
     policy language the set was read from and ``combining`` how its
-    decisions combine.
+    decisions combine. ``origin`` is the dialect's own reading of the files
+    when its reference evaluator does not interpret the IR (the OpenClaw
+    toolkit's ``LoadResult``, which witnesses are replayed against);
+    ``None`` for Rampart. It is excluded from equality and hashing.
     """
 
     policies: tuple[Policy, ...]
@@ -277,6 +353,7 @@ class PolicySet:
     sources: tuple[str, ...] = ()
     dialect: str = "rampart"
     combining: CombiningAlgorithm = RAMPART_COMBINING
+    origin: Any = field(default=None, compare=False, hash=False, repr=False)
 
     @property
     def has_project_tier(self) -> bool:

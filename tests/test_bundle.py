@@ -23,7 +23,7 @@ from policyc.codegen import compile_policy_set, write_bundle
 from policyc.evaluate import ToolCall, decide
 from policyc.dialects.rampart.frontend import load_file
 from policyc.ir import (
-    CallCount, Condition, DepthRange, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy,
+    RAMPART_COMBINING, CallCount, Condition, DepthRange, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy,
     PolicySet, Rule, Scope, Span, Tier,
 )
 from policyc.loader import assemble
@@ -672,7 +672,7 @@ _PARAMS = st.lists(st.tuples(st.sampled_from(["query", "content", "command"]),
 _DEPTHS = st.none() | st.none() | st.builds(DepthRange, st.none() | st.integers(0, 4), st.none() | st.integers(0, 4))
 _COUNTS = st.none() | st.none() | st.none() | st.just(CallCount(3, 60.0))
 _EXPIRIES = st.sampled_from([None, None, "2020-01-01T00:00:00Z", "2030-01-01T00:00:00Z"])
-_EFFECTS = st.sampled_from(list(Effect))
+_EFFECTS = st.sampled_from(RAMPART_COMBINING.order)
 _TOOLS = st.lists(st.sampled_from(["exec", "read", "fetch", "*", "mcp*"]), max_size=2)
 _AGENTS = st.none() | st.sampled_from([Pattern("claude", CG), Pattern("*", CG), Pattern("sub-*", CG)])
 _SESSIONS = st.none() | st.sampled_from([Pattern("main", CG), Pattern("*", CG)])

@@ -41,7 +41,7 @@ def _diagnostics(path: Path, tier: Tier) -> list[Diagnostic]:
     pass diagnostics, each once (the test runner loads the file again),
     suppressions applied."""
     code = path.resolve().parent.name
-    dialect = docgen.fixture_dialect(code)
+    dialect = docgen.fixture_dialect(code, path)
     if dialect is not None:
         companions = [str(path.parent / name) for name in docgen.companions(code)]
         mine = path.resolve()
@@ -179,7 +179,15 @@ def _all_fixtures() -> list[Path]:
 @pytest.mark.parametrize("path", _all_fixtures(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_every_witness_replays(path: Path) -> None:
     """Each finding's witness call, decided again by the reference
-    evaluator, gets exactly the decision the finding reports."""
+    evaluator (a registered dialect's for its fixtures), gets exactly the
+    decision the finding reports."""
+    dialect = docgen.fixture_dialect(path.parent.name, path)
+    if dialect is not None:
+        result = dialect.load_paths([str(path)])
+        for diag in dialect.check_paths([str(path)]):
+            if "witness" in diag.extra:
+                assert dialect.decide(result, diag.extra["witness"]).to_json() == diag.extra["witness_decision"]
+        return
     tier = docgen.fixture_tier(path.parent.name)
     loaded = _policy_set(path, tier)
     for diag in run_passes(loaded):

@@ -290,6 +290,19 @@ def glob_language(source: str, flavor: str) -> Language:
         raise Unsupported(str(exc)) from None
 
 
+@lru_cache(maxsize=8192)
+def affix_language(text: str, *, before: bool = False, after: bool = False) -> Language:
+    """The strings that are ``text`` with any string before it (``before``)
+    and after it (``after``): ``text`` alone, its suffix language, its
+    prefix language, or the strings containing it. The OpenClaw toolkit's
+    action patterns and agent ids are these (see
+    :func:`policyc.analysis.fields.pattern_language`). Raises
+    :class:`BudgetExceeded` past the budget."""
+    anything = _lower.star(_lower.sym(_lower.CharSet([(0, 0x10FFFF)])))
+    parts = [_lower.sym(_lower.CharSet([(ord(c), ord(c))])) for c in text]
+    return tree_language(_lower.cat(*([anything] if before else []), *parts, *([anything] if after else [])))
+
+
 #: Steps charged once per process for the table of characters that lower-case
 #: to each character (:mod:`policyc.patterns.lower` scans every code point,
 #: 0.2 to 0.5 s), built for the first needle analysed. Less than that time's

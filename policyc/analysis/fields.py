@@ -3,12 +3,16 @@
 Every glob is read in the flavour its field uses: command globs for command,
 url, session, agent, tool and tool-parameter values; path globs for paths;
 domain globs over normalized domains; ``command_contains`` needles as
-case-insensitive substrings of the raw command.
+case-insensitive substrings of the raw command. The OpenClaw toolkit's
+action patterns (``PatternLanguage.ACTION``) are the engine's
+``matchesPattern`` (:mod:`policyc.dialects.openclaw.patterns`): an exact
+action, every action, a prefix or a suffix language; its agent ids
+(``PatternLanguage.LITERAL``) are themselves.
 
 ``language_of(predicate, granting)`` gives one :class:`FieldLanguage`: the
 field values a predicate accepts *on the raw value*, and whether that is the
-predicate's exact meaning. It is exact for url, domain, session and
-tool-parameter predicates. For commands and paths a rule matches *spellings*
+predicate's exact meaning. It is exact for url, domain, session,
+tool-parameter and action predicates. For commands and paths a rule matches *spellings*
 of the value (spec §5 canonicalization; path spellings and case folding,
 §4), so the raw-value language is only a guide for building witnesses; every
 claim built on it is replayed with the reference evaluator. Proofs about
@@ -29,13 +33,14 @@ from functools import lru_cache
 from typing import Iterable, Optional
 
 from policyc import canonicalize
+from policyc.dialects.openclaw import patterns as action_patterns
 from policyc.ir import Field, FieldPredicate, Pattern, PatternLanguage
 from policyc.patterns import match_command_glob, match_domain_glob, match_path_glob
 
 from . import budget as _budget
 from .automata import (
-    ANYTHING, NOTHING, Language, Unsupported, difference, glob_language, includes, intersect,
-    is_empty, regex_language, substring_language, union,
+    ANYTHING, NOTHING, Language, Unsupported, affix_language, difference, glob_language, includes,
+    intersect, is_empty, regex_language, substring_language, union,
 )
 from .errors import BudgetExceeded
 
@@ -87,6 +92,12 @@ def pattern_language(pattern: Pattern, *, folded: bool = False) -> Language:
     admit(pattern)
     if pattern.language is PatternLanguage.SUBSTRING:
         return substring_language(pattern.source)
+    if pattern.language is PatternLanguage.LITERAL:
+        return affix_language(pattern.source)
+    if pattern.language is PatternLanguage.ACTION:
+        shape = action_patterns.shape(pattern.source)
+        return affix_language(shape.text, before=shape.kind in ("any", "suffix"),
+                              after=shape.kind in ("any", "prefix"))
     flavor = _FLAVOR.get(pattern.language)
     if flavor is None:
         raise Unsupported("response regexes are not analysed")
@@ -157,7 +168,7 @@ def language_of(pred: FieldPredicate, granting: bool) -> FieldLanguage:
     if pred.field is Field.PARAM:
         return FieldLanguage(pred.field, patterns_language(pred.patterns, folded=True), True)
     positive = patterns_language(pred.patterns)
-    exact = pred.field in (Field.URL, Field.DOMAIN, Field.SESSION)
+    exact = pred.field in (Field.URL, Field.DOMAIN, Field.SESSION, Field.ACTION)
     if pred.exclusions:
         positive = difference(positive, patterns_language(pred.exclusions))
     return FieldLanguage(pred.field, positive, exact)
@@ -173,6 +184,10 @@ def matches(pattern: Pattern, value: str, *, folded: bool = False) -> bool:
     _budget.charge(match_cost(pattern, value))
     source = pattern.source.lower() if folded else pattern.source
     value = value.lower() if folded else value
+    if pattern.language is PatternLanguage.ACTION:
+        return action_patterns.matches(value, source)
+    if pattern.language is PatternLanguage.LITERAL:
+        return value == source
     if pattern.language is PatternLanguage.SUBSTRING:
         return canonicalize._lower(pattern.source) in canonicalize._lower(value)
     if pattern.language is PatternLanguage.PATH_GLOB:
@@ -189,8 +204,13 @@ def _samples(pattern: Pattern, folded: bool) -> tuple[str, ...]:
     """A few values ``pattern`` surely matches (checked with the direct
     matcher), made by filling its wildcards; used to refute inclusion
     without building automata."""
-    if pattern.language is PatternLanguage.SUBSTRING:
+    if pattern.language in (PatternLanguage.SUBSTRING, PatternLanguage.LITERAL):
         return (pattern.source,)
+    if pattern.language is PatternLanguage.ACTION:
+        shape = action_patterns.shape(pattern.source)
+        filled = {"any": "a", "prefix": shape.text + "a", "suffix": "a" + shape.text}.get(shape.kind)
+        values = dict.fromkeys(v for v in (action_patterns.sample(pattern.source), filled) if v is not None)
+        return tuple(v for v in values if matches(pattern, v))
     text = pattern.source.lower() if folded else pattern.source
     if pattern.language is not PatternLanguage.DOMAIN_GLOB:
         text = text.replace("\\", "/")  # the glob matchers read \ as /
@@ -328,10 +348,21 @@ def pattern_subsumed(pattern: Pattern, others: list[Pattern], *, folded: bool = 
     (same pattern language). Exact; fast paths: an identical pattern, a
     literal pattern tried with the direct matcher, and literal prefixes that
     cannot overlap. Raises :class:`Unsupported` like :func:`pattern_language`
-    (so also for a ``pattern`` :func:`admit` refuses, after the identity test)."""
+    (so also for a ``pattern`` :func:`admit` refuses, after the identity test).
+    An action pattern is subsumed when one action pattern of ``others``
+    covers it (:func:`policyc.dialects.openclaw.patterns.covers`: exact,
+    as a prefix or suffix language is covered by no finite union of such
+    languages unless by one of them); a literal when one of ``others``
+    matches it."""
     if any(o.source == pattern.source and o.language is pattern.language for o in others):
         return True
     admit(pattern)
+    if pattern.language is PatternLanguage.LITERAL:
+        return any(matches(o, pattern.source) for o in others)
+    if pattern.language is PatternLanguage.ACTION:
+        _budget.charge(len(others))
+        return any(o.language is PatternLanguage.ACTION and action_patterns.covers(o.source, pattern.source)
+                   for o in others)
     if pattern.language is not PatternLanguage.SUBSTRING and _samples(pattern, folded) and not any(
             o.language is PatternLanguage.SUBSTRING or _compatible(_prefix(pattern.source), _prefix(o.source))
             for o in others):

@@ -26,6 +26,15 @@ exact pattern languages):
   ``E_b`` in ``E_a``. A restrictive ``a`` never proves a granting ``b``.
 * agent_depth: ``a``'s range inside ``b``'s; call_count: ``b``'s equal to
   ``a``'s or absent.
+* actions (the OpenClaw toolkit): every action pattern of ``a`` covered by
+  one of ``b`` (exact, :func:`~policyc.analysis.fields.pattern_subsumed`).
+* compares (:class:`~policyc.ir.Compare`, the toolkit's ``FIELD OP
+  NUMBER``), per context field of ``b`` (:func:`compares_imply`): ``a``
+  compares the same field; ``a``'s interval for ``parseFloat`` of the value
+  inside each of ``b``'s ordering comparisons; each ``== t`` of ``b`` also
+  in ``a``; each ``!= t`` of ``b`` in ``a``, or ``a`` has ``== s`` with
+  ``s != t`` (``==`` and ``!=`` read the value with loose equality, not
+  ``parseFloat``, so the two readings never prove each other).
 
 A condition with no request-side field fires always (empty ``when`` or
 ``default: true``); one whose request-side fields are all exclusions fires
@@ -35,10 +44,11 @@ read on the request side (spec §3).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
+from typing import Iterable, Optional
 
-from policyc.ir import Condition, Field, FieldPredicate, PatternLanguage, Scope
+from policyc.ir import Compare, Condition, Field, FieldPredicate, PatternLanguage, Scope
 
 from .automata import ANYTHING, Unsupported, includes, is_empty
 from .errors import BudgetExceeded
@@ -61,12 +71,14 @@ class RequestView:
 
 
 def request_view(cond: Condition) -> RequestView:
-    """See the module docstring (mirrors ``evaluate.condition_holds``)."""
-    if cond.catch_all or not (cond.predicates or cond.any_param or cond.depth or cond.call_count):
+    """See the module docstring (mirrors ``evaluate.condition_holds``; a
+    condition with compares is never ``always``)."""
+    if cond.catch_all or not (cond.predicates or cond.any_param or cond.depth or cond.call_count
+                              or cond.compares):
         return RequestView(True, False, (), cond)
     preds = tuple(p for p in cond.predicates if p.field is not Field.RESPONSE)
     positive = any(p.patterns for p in preds) or bool(cond.any_param) or cond.depth is not None \
-        or cond.call_count is not None
+        or cond.call_count is not None or bool(cond.compares)
     constraining = tuple(p for p in preds if p.patterns or p.field is Field.SESSION)
     return RequestView(False, not positive, constraining, cond)
 
@@ -138,6 +150,8 @@ def predicate_implies(a: FieldPredicate, ga: bool, b: FieldPredicate, gb: bool) 
     if a.field is Field.PARAM:
         return a.param == b.param and patterns_subsumed(
             [p for p in a.patterns], list(b.patterns), folded=True)
+    if a.field is Field.ACTION and not (a.exclusions or b.exclusions):
+        return patterns_subsumed(a.patterns, list(b.patterns))
     return _exact_implies(a, b)
 
 
@@ -166,6 +180,107 @@ def _count_implies(a: Condition, b: Condition) -> bool:
     return ca is not None and ca.tool == cb.tool and ca.gte >= cb.gte and ca.window_seconds <= cb.window_seconds
 
 
+# --------------------------------------------------------------- compares
+
+_INFINITY = Decimal("Infinity")
+
+
+@dataclass(frozen=True)
+class FieldCompares:
+    """What a conjunction of :class:`~policyc.ir.Compare` asks of one context
+    field's value ``v`` (present: every compare of a missing field fails).
+    When ``ordered`` (some ``>``, ``<``, ``>=``, ``<=``), ``parseFloat(v)``
+    lies between ``low`` and ``high`` (over the doubles with their
+    infinities; ``*_open``: the bound itself excluded); ``v`` is loosely
+    equal (``==``) to every number of ``equal`` and to none of ``unequal``."""
+
+    ordered: bool = False
+    low: Decimal = -_INFINITY
+    low_open: bool = False
+    high: Decimal = _INFINITY
+    high_open: bool = False
+    equal: frozenset[Decimal] = field(default_factory=frozenset)
+    unequal: frozenset[Decimal] = field(default_factory=frozenset)
+
+    def with_compare(self, compare: Compare) -> FieldCompares:
+        """These requirements and ``compare``'s (on the same field)."""
+        op, t = compare.op, compare.value
+        if op == "==":
+            return replace(self, equal=self.equal | {t})
+        if op == "!=":
+            return replace(self, unequal=self.unequal | {t})
+        tighter = replace(self, ordered=True)
+        if op in (">", ">=") and (t > self.low or (t == self.low and op == ">")):
+            tighter = replace(tighter, low=t, low_open=op == ">")
+        if op in ("<", "<=") and (t < self.high or (t == self.high and op == "<")):
+            tighter = replace(tighter, high=t, high_open=op == "<")
+        return tighter
+
+    def in_range(self, x: Decimal) -> bool:
+        """Whether ``x`` lies between the bounds."""
+        above = x > self.low or (x == self.low and not self.low_open)
+        below = x < self.high or (x == self.high and not self.high_open)
+        return above and below
+
+    def range_within(self, other: FieldCompares) -> bool:
+        """Whether every number between these bounds is between ``other``'s."""
+        low_ok = other.low < self.low or (other.low == self.low and (self.low_open or not other.low_open))
+        high_ok = self.high < other.high or (self.high == other.high and (self.high_open or not other.high_open))
+        return low_ok and high_ok
+
+    def implies(self, other: FieldCompares) -> bool:
+        """Every value meeting these requirements meets ``other``'s (sound)."""
+        if other.ordered and not (self.ordered and self.range_within(other)):
+            return False
+        if not other.equal <= self.equal:
+            return False
+        return all(t in self.unequal or any(s != t for s in self.equal) for t in other.unequal)
+
+    def number(self) -> Optional[float]:
+        """A finite JavaScript number meeting every requirement (``parseFloat``
+        and loose equality read a number as itself), preferring 0, a closed
+        bound, the integers next to the bounds and the middle (each moved
+        past the ``!=`` values), or None when none of those does."""
+        if len(self.equal) > 1:
+            return None
+        tried: list[Decimal] = list(self.equal)
+        if not tried:
+            base = [Decimal(0)] + [bound for bound, is_open in ((self.low, self.low_open),
+                                                                (self.high, self.high_open))
+                                   if bound.is_finite() and not is_open]
+            if self.low.is_finite():
+                base.append(self.low.to_integral_value(rounding="ROUND_FLOOR") + 1)
+            if self.high.is_finite():
+                base.append(self.high.to_integral_value(rounding="ROUND_CEILING") - 1)
+            if self.low.is_finite() and self.high.is_finite():
+                base.append((self.low + self.high) / 2)
+            steps = [0] + [k * sign for k in range(1, len(self.unequal) + 2) for sign in (1, -1)]
+            tried = [b + k for b in base for k in steps]
+        for candidate in tried:
+            number = float(candidate)
+            exact = Decimal(number) if abs(number) != float("inf") else None
+            if exact is not None and (not self.ordered or self.in_range(exact)) and exact not in self.unequal \
+                    and all(exact == e for e in self.equal):
+                return int(number) if number.is_integer() and abs(number) < 2 ** 53 else number
+        return None
+
+
+def compare_fields(compares: Iterable[Compare]) -> dict[str, FieldCompares]:
+    """The :class:`FieldCompares` of each context field ``compares`` read,
+    in the order they first read it."""
+    out: dict[str, FieldCompares] = {}
+    for compare in compares:
+        out[compare.field] = out.get(compare.field, FieldCompares()).with_compare(compare)
+    return out
+
+
+def compares_imply(a: Iterable[Compare], b: Iterable[Compare]) -> bool:
+    """Every call meeting all of ``a`` meets all of ``b`` (sound, see the
+    module docstring)."""
+    mine = compare_fields(a)
+    return all(f in mine and mine[f].implies(theirs) for f, theirs in compare_fields(b).items())
+
+
 def _find(preds: tuple[FieldPredicate, ...], field: Field) -> Optional[FieldPredicate]:
     return next((p for p in preds if p.field is field), None)
 
@@ -188,7 +303,8 @@ def condition_implies(a: Condition, ga: bool, b: Condition, gb: bool) -> bool:
                     return False
             elif pa is None or not pa.patterns or not predicate_implies(pa, ga, pb, gb):
                 return False
-        return _params_imply(a.any_param, b.any_param) and _depth_implies(a, b) and _count_implies(a, b)
+        return _params_imply(a.any_param, b.any_param) and _depth_implies(a, b) and _count_implies(a, b) \
+            and compares_imply(a.compares, b.compares)
     except BudgetExceeded:
         raise
     except Unsupported:

@@ -42,7 +42,7 @@ from pathlib import Path
 from types import ModuleType
 
 from policyc.checks import REGISTRY, Check
-from policyc.dialects.registry import dialects
+from policyc.dialects.registry import dialect_of_tree, dialects
 from policyc.ir import Tier
 
 #: The checkout this module is in (``make docs`` runs it from the sources).
@@ -73,13 +73,28 @@ def fixtures(code: str, prefix: str) -> list[Path]:
     return sorted((FIXTURES / code).glob(f"{prefix}_*"))
 
 
-def fixture_dialect(code: str) -> ModuleType | None:
-    """The registered dialect whose ``checks`` declare ``code`` (its
-    fixtures are that dialect's files), else ``None``: Rampart's."""
+def fixture_dialect(code: str, path: Path | None = None) -> ModuleType | None:
+    """The registered dialect a fixture of ``code`` is read by: the one whose
+    ``checks`` declare ``code``; for a check of a shared pass, the dialect
+    that reads the fixture at ``path`` itself
+    (:func:`policyc.dialects.registry.dialect_of_tree`) when that dialect
+    runs the pass (its ``SHARED_PASSES``: a toolkit agent policy among
+    PC101's fixtures); else ``None``: Rampart's (PC023's fixtures are other
+    dialects' files that Rampart's front end refuses)."""
     for dialect in dialects():
         if any(c.code == code for c in importlib.import_module(f"{dialect.__name__}.checks").CHECKS):
             return dialect
-    return None
+    owner = dialect_of_tree(str(path)) if path is not None else None
+    return owner if owner is not None and code in _shared_codes(owner) else None
+
+
+def _shared_codes(dialect: ModuleType) -> set[str]:
+    """The codes the shared passes a dialect runs (``SHARED_PASSES``) declare."""
+    from policyc.passes import PASSES
+
+    modules = {importlib.import_module(p.run.__module__) for p in PASSES
+               if p.name in getattr(dialect, "SHARED_PASSES", ())}
+    return {c.code for module in modules for c in getattr(module, "CHECKS", ())}
 
 
 def companions(code: str) -> list[str]:

@@ -19,13 +19,13 @@ import jsonschema
 
 from policyc.diagnostics.model import DiagnosticError
 from policyc.frontends.yaml_source import YNode, load, locate, to_plain
-from policyc.ir import Effect
+from policyc.ir import RAMPART_COMBINING
 
 from .model import Catalog, Item, Status
 
 OWASP_ID = "owasp-asi-2026"
 
-_ACTIONS = sorted(e.value for e in Effect if e.value != "log")
+_ACTIONS = sorted(e.value for e in RAMPART_COMBINING.order)
 _EXPECT = "^(" + "|".join(_ACTIONS) + r")(\|(" + "|".join(_ACTIONS) + "))*$"
 
 _NAME = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"}

@@ -27,8 +27,9 @@ _T = TypeVar("_T")
 
 
 def rule_name(policy: Policy, rule: Rule) -> str:
-    """How messages name a rule: 1-based, with its policy."""
-    return f"rule {rule.index + 1} of `{policy.name}`"
+    """How messages name a rule: its dialect's name for it
+    (:attr:`~policyc.ir.Rule.name`), else 1-based, with its policy."""
+    return rule.name or f"rule {rule.index + 1} of `{policy.name}`"
 
 
 def pattern_name(pattern: Pattern, width: int = 48) -> str:

@@ -1,5 +1,11 @@
 """PC302 duplicate-rule and PC101 unreachable-rule: first-applicable inside
-one policy (spec §3.2) leaves a later rule nothing to decide."""
+one policy (spec §3.2) leaves a later rule nothing to decide.
+
+Both judge any policy set the analysis has calls for
+(:mod:`policyc.analysis.witness`): Rampart's, and the OpenClaw toolkit's
+lowered set, where a policy is an agent's rules in the engine's checking
+order (escalate, deny, allow entries), so an allow entry that a deny or
+escalate entry decides first is unreachable."""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from policyc.analysis import condition_implies, decided_in, fires, replay, reque
 from policyc.analysis.witness import sample_call
 from policyc.checks import Check, check
 from policyc.diagnostics.model import Diagnostic, Severity
-from policyc.ir import Effect, Policy, Rule
+from policyc.ir import Policy, Rule
 
 from .context import Context, rule_name
 
@@ -68,7 +74,7 @@ def check_reachability(ctx: Context) -> list[Diagnostic]:
             if twin is not None:
                 ctx.kill(policy, rule)
                 out.append(check("PC302").at(
-                    rule.span, f"{rule_name(policy, rule)} repeats rule {twin.index + 1} exactly; "
+                    rule.span, f"{rule_name(policy, rule)} repeats {_earlier(twin)} exactly; "
                     "it can never decide a call", label="duplicate", help="delete the repeat"))
                 continue
             if ctx.skipped(policy.source, rule.span, rule_name(policy, rule), ("PC101",)):
@@ -81,22 +87,31 @@ def check_reachability(ctx: Context) -> list[Diagnostic]:
     return out
 
 
+def _earlier(rule: Rule) -> str:
+    """How a message names an earlier rule of the same policy."""
+    return rule.name or f"rule {rule.index + 1}"
+
+
 def _unreachable(ctx: Context, policy: Policy, rule: Rule) -> Diagnostic | None:
     earlier = _shadower(policy, rule)
     if earlier is None:
         return None
+    dialect = ctx.policy_set.dialect
     # A sampled call first (direct matchers, no automata: a rule of dozens of
     # globs behind a catch-all costs milliseconds), then the automaton search.
     for find in (sample_call, witness_call):
-        call = find([(rule.condition, rule.effect.granting)], [policy.scope])
-        if call is not None and fires(policy, rule, call) and decided_in(ctx.policy_set, policy, call) == earlier.index:
+        call = find([(rule.condition, rule.effect.granting)], [policy.scope], dialect=dialect)
+        if call is not None and fires(policy, rule, call, dialect=dialect) \
+                and decided_in(ctx.policy_set, policy, call) == earlier.index:
             break
     else:
         return None
     decision = replay(ctx.policy_set, call)
     what = "it matches every call" if request_view(earlier.condition).always else "it matches every call this rule matches"
+    by = _earlier(earlier)
+    # A rule with its dialect's own name sits where its engine checks it (a toolkit entry's list).
+    fix = f"narrow {by}, or delete it" if earlier.name else f"move it above {by}, narrow {by}, or delete it"
     return check("PC101").at(
-        rule.span, f"{rule_name(policy, rule)} is unreachable: rule {earlier.index + 1} "
+        rule.span, f"{rule_name(policy, rule)} is unreachable: {by} "
         f"(`{earlier.effect.value}`) comes first and {what}", label="never decides",
-        help=f"move it above rule {earlier.index + 1}, narrow rule {earlier.index + 1}, or delete it",
-        witness=call, witness_decision=decision.to_json())
+        help=fix, witness=call, witness_decision=decision.to_json())

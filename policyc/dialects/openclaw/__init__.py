@@ -20,6 +20,8 @@ loader        ``loadPolicies``: directory order, missing and duplicate agents
 patterns      ``matchesPattern`` as languages (inclusion, witnesses)
 conditions    ``evaluateCondition``
 evaluate      ``checkPermission``: the reference evaluator
+lower         the policies the engine holds as policyc's IR, for the shared
+              analysis passes (PC101, PC302), and that IR decided
 tagged        values as bundle JSON (``policyc.codegen.openclaw`` writes
               toolkit bundles, ``policyc.runtime.openclaw`` decides them)
 diff          ``policyc diff`` of two policy directories
@@ -56,7 +58,8 @@ import :mod:`.codes` while it is itself being imported), including what
 * :func:`claims` -- are these top-level keys an OpenClaw agent policy's?
 * :func:`recognise` -- is a parsed YAML root an OpenClaw agent policy?
 * :func:`load_paths` -- load files and directories (:class:`~.loader.LoadResult`);
-* :func:`check_paths` -- load diagnostics and every check;
+* :func:`check_paths` -- load diagnostics, every check and the shared
+  passes of :data:`SHARED_PASSES`;
 * :func:`decide` -- decide one call (:class:`~.evaluate.Outcome`).
 """
 
@@ -69,9 +72,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from policyc.dialects.openclaw.evaluate import Outcome
     from policyc.dialects.openclaw.loader import LoadResult
 
-__all__ = ["NAME", "claims", "recognise", "load_paths", "check_paths", "decide"]
+__all__ = ["NAME", "SHARED_PASSES", "claims", "recognise", "load_paths", "check_paths", "decide"]
 
 NAME = "openclaw-toolkit"
+
+SHARED_PASSES = ("reachability", "analysis-budget")
+"""The stages of :data:`policyc.passes.PASSES` that :func:`check_paths` runs
+on the lowered policies (:mod:`.lower`): PC302 duplicate-rule and PC101
+unreachable-rule (among them every allow entry a deny or escalate entry
+decides first), and PC110 for what the work budget stopped. The others
+judge what the toolkit has not: Rampart's fields, tools, tiers and
+expiries; and deny-overrides between policies (PC102-PC104), where the
+toolkit applies one policy per agent."""
 
 _OWN_KEYS = frozenset({"agent", "permissions"})
 #: Top-level keys only a Rampart policy or suite file has.
@@ -109,13 +121,23 @@ def load_paths(paths: list[str]) -> LoadResult:
 
 def check_paths(paths: list[str]) -> list[Diagnostic]:
     """Every diagnostic for ``paths``: load problems (PC001-PC006 from the
-    YAML reader, PC501-PC504) and every check (PC505-PC514), sorted by
-    file, line and column."""
+    YAML reader, PC501-PC504), every check (PC505-PC514; PC512 is retired) and the findings
+    of the :data:`SHARED_PASSES` on the policies the engine holds, lowered
+    (:func:`.lower.lower`; with the default work budget), sorted by file,
+    line and column."""
+    from policyc.analysis.budget import Budget
     from policyc.diagnostics.model import Diagnostic
     from policyc.dialects.openclaw.checks import run_checks
+    from policyc.dialects.openclaw.lower import lower
+    from policyc.passes import PASSES
+    from policyc.passes.context import Context
 
     result = load_paths(paths)
     found = list(result.diagnostics) + run_checks(result)
+    ctx = Context(lower(result).policy_set, budget=Budget())
+    for stage in PASSES:
+        if stage.name in SHARED_PASSES:
+            found.extend(stage.run(ctx))
     found.sort(key=Diagnostic.sort_key)
     return found
 

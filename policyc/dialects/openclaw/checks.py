@@ -1,10 +1,12 @@
-"""The dialect's checks (PC501-PC514): what the engine does silently.
+"""The dialect's checks (PC501-PC514, PC512 retired): what the engine does silently.
 
 :func:`run_checks` analyses every policy a :class:`~.loader.LoadResult`
 read (replaced ones included) and returns diagnostics; the loader itself
 reports PC501-PC503 and the schema's PC504 (unloadable files, duplicate
 agents, unknown keys, wrong types outside the rule lists). Each message names what the engine really does. The codes, names
 and severities are in :mod:`.codes`; ``CHECKS`` lists them for the registry.
+Rules that never decide a call because an earlier one always does are the
+shared passes' (PC101, PC302; :data:`policyc.dialects.openclaw.SHARED_PASSES`).
 
 Sources quoted for the sections the engine never reads (the toolkit's
 ``src/`` at reflectt/openclaw-production-toolkit 583166f; only
@@ -22,15 +24,14 @@ from typing import TYPE_CHECKING, Any, Iterator
 from policyc.diagnostics.model import Diagnostic
 from policyc.dialects.openclaw import conditions, patterns
 from policyc.dialects.openclaw.codes import (
-    ALLOW_ALL, ALLOW_NEVER, BROKEN_CONDITION, CHECKS, IGNORED_TEXT, LITERAL_STAR, NO_ACTION,
-    NO_CONDITION, NOT_ENFORCED, SCHEMA, STRING_LIST, THROWS,
+    ALLOW_ALL, BROKEN_CONDITION, CHECKS, IGNORED_TEXT, LITERAL_STAR, NO_ACTION, NO_CONDITION,
+    NOT_ENFORCED, SCHEMA, STRING_LIST, THROWS,
 )
-from policyc.dialects.openclaw.evaluate import decide_policy
 from policyc.dialects.openclaw.jsprops import OBJECT_PROTO
 from policyc.dialects.openclaw.jsvalue import (
     JS_WHITESPACE, UNDEFINED, JSDate, JSObject, describe, number_to_string, show, truthy,
 )
-from policyc.dialects.openclaw.model import AgentPolicy, Call, RuleEntry, RuleList, Section
+from policyc.dialects.openclaw.model import AgentPolicy, RuleEntry, RuleList, Section
 
 if TYPE_CHECKING:  # pragma: no cover
     from policyc.dialects.openclaw.loader import LoadResult
@@ -65,7 +66,7 @@ def run_checks(result: LoadResult) -> list[Diagnostic]:
 
 def check_policy(policy: AgentPolicy) -> list[Diagnostic]:
     """The findings for one policy file: PC504 (agent, entry and list types),
-    PC505-PC514. Never raises."""
+    PC505-PC511, PC513, PC514. Never raises."""
     out = list(_agent_type(policy))
     for rules in (policy.escalate, policy.deny, policy.allow):
         out.extend(_list_shape(rules))
@@ -73,7 +74,6 @@ def check_policy(policy: AgentPolicy) -> list[Diagnostic]:
     out.extend(_pattern_entries(policy.deny))
     out.extend(_pattern_entries(policy.allow))
     out.extend(_literal_stars(policy))
-    out.extend(_allow_never(policy))
     out.extend(_allow_all(policy))
     out.extend(_not_enforced(policy))
     return out
@@ -318,45 +318,6 @@ def _literal_stars(policy: AgentPolicy) -> Iterator[Diagnostic]:
                                   help="the engine's only wildcards are `*`, `prefix*` and `*suffix`; "
                                        "write patterns of those shapes or list the actions",
                                   label="literal `*`")
-
-
-def _restricting(policy: AgentPolicy) -> list[tuple[str, RuleList, RuleEntry]]:
-    """The escalate and deny string entries that apply whatever the context,
-    in the order the engine tries them."""
-    out = []
-    for rules in (policy.escalate, policy.deny):
-        if rules.shape in ("list", "string"):
-            out.extend((rules.name, rules, e) for e in rules.patterns)
-    return out
-
-
-def _allow_never(policy: AgentPolicy) -> Iterator[Diagnostic]:
-    if policy.allow.shape != "list" or any(r.shape == "not-iterable"
-                                           for r in (policy.escalate, policy.deny)):
-        return
-    if not isinstance(policy.agent, (str, float, bool)):
-        return  # no call can reach this policy (PC504)
-    restricting = _restricting(policy)
-    for entry in policy.allow.patterns:
-        cover = next(((n, r, e) for n, r, e in restricting if patterns.covers(e.value, entry.value)), None)
-        if cover is None:
-            continue
-        name, rules, by = cover
-        witness = patterns.sample(entry.value)
-        outcome = decide_policy(policy, Call(policy.agent, witness, JSObject()))
-        if outcome.decision == "allow":  # pragma: no cover - covers() is exact
-            continue
-        verb = "escalated" if name == "escalate" else "denied"
-        agent = policy.agent
-        if isinstance(agent, float) and agent.is_integer():
-            agent = int(agent)
-        call = {"agent": agent, "action": witness, "context": {}}
-        yield ALLOW_NEVER.at(entry.span,
-                             f"{_where(policy.allow, entry)} `{entry.value}` never takes effect: every "
-                             f"action it matches is {verb} first by {_where(rules, by)} `{by.value}`",
-                             help=f"remove the allow entry, or narrow the {name} entry (the witness is "
-                                  f"decided {outcome.decision}: {outcome.reason})",
-                             label=f"always {verb}", witness=call, witness_decision=outcome.to_json())
 
 
 def _allow_all(policy: AgentPolicy) -> Iterator[Diagnostic]:

@@ -36,13 +36,13 @@ NO_ACTION = Check("PC510", "escalate-without-action", W,
                   "An escalate condition without `action`: it escalates every action whose condition holds.")
 LITERAL_STAR = Check("PC511", "literal-star", W,
                      "A `*` the engine reads as a literal character, not as a wildcard.")
-ALLOW_NEVER = Check("PC512", "allow-never-applies", E,
-                    "An allow entry whose every action a deny or escalate entry decides first.")
 ALLOW_ALL = Check("PC513", "allow-all-unrestricted", W,
                   "`allow: ['*']` with no deny or escalate rule: the agent may do anything.")
 NOT_ENFORCED = Check("PC514", "not-enforced", W,
                      "A policy setting that no toolkit code reads, so it is not enforced.")
 
 CHECKS = [UNLOADABLE, DUPLICATE_AGENT, UNKNOWN_KEY, SCHEMA, STRING_LIST, THROWS, BROKEN_CONDITION,
-          IGNORED_TEXT, NO_CONDITION, NO_ACTION, LITERAL_STAR, ALLOW_NEVER, ALLOW_ALL, NOT_ENFORCED]
-"""Every check of the dialect, in code order."""
+          IGNORED_TEXT, NO_CONDITION, NO_ACTION, LITERAL_STAR, ALLOW_ALL, NOT_ENFORCED]
+"""Every check of the dialect, in code order. PC512 (allow-never-applies) is
+retired: the shared PC101 unreachable-rule reports an allow entry a deny or
+escalate entry decides first (``policyc.dialects.openclaw.SHARED_PASSES``)."""

@@ -63,7 +63,8 @@ COMBINING = {"name": "openclaw-toolkit", "order": ["allow", "deny", "escalate"],
 """How ``checkPermission`` combines (a bundle's ``combining``): one policy per
 agent (none: deny); in it, the first matching entry of ``escalate``, then
 ``deny``, then ``allow`` decides (``order``: each list overrides the ones
-before it; none: deny)."""
+before it; none: deny). The one definition: :data:`policyc.ir.OPENCLAW_COMBINING`
+is built from it (this module, which the bundle runtime imports, imports no IR)."""
 
 RuleValues = tuple[Any, Any, Any]
 """The values of an agent's ``permissions.escalate``, ``deny`` and ``allow``
