@@ -206,10 +206,10 @@ def lower(root: YNode | None, path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedF
     dialect = _other_dialect(root)
     if dialect is not None:
         out.diagnostics.append(check("PC023").at(
-            root.span, f"this is a file of the {dialect.NAME} dialect, not a Rampart policy; this command reads "
-            "only Rampart policies, so the file was not used",
-            help=f"`policyc check` reads {dialect.NAME} files (docs/dialects.md); the other commands do not "
-                 "yet"))
+            root.span, f"this is a file of the {dialect.NAME} dialect, not a Rampart policy; only a Rampart "
+            "policy can stand here, so the file was not used",
+            help=f"a project tier (--project) is a Rampart policy; give {dialect.NAME} files as PATHS, which "
+                 "every command reads as their dialect (docs/dialects.md)"))
         return out
     out.facts = _facts(root)
     out.diagnostics.extend(_key_diagnostics(root))
