@@ -22,9 +22,12 @@ conditions    ``evaluateCondition``
 evaluate      ``checkPermission``: the reference evaluator
 lower         the policies the engine holds as policyc's IR, for the shared
               analysis passes (PC101, PC302), and that IR decided
-tagged        values as bundle JSON (``policyc.codegen.openclaw`` writes
-              toolkit bundles, ``policyc.runtime.openclaw`` decides them)
+tagged        values as bundle JSON
+codegen       the bundle writer (``docs/bundle-format.md`` §8)
+runtime       ``OpenClawBundle`` (``BUNDLE``): a toolkit bundle decided
 diff          ``policyc diff`` of two policy directories
+commands      what compile, eval, diff, test and coverage ask of the dialect
+coverage      seed 003's checklist from the policy files (``coverage.yaml``)
 codes         the PC5xx checks (``CHECKS``), re-exported by ``checks``
 checks        their analyses
 ============  ==============================================================

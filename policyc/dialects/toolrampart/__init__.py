@@ -23,6 +23,11 @@ loader         files and directories to a :class:`~.loader.LoadResult`
 evaluate       the reference evaluator (``ToolRampart.execute``'s gates)
 rest           the REST layer: the call a request makes (``auth.py``, ``app.py``)
 codes          the PC6xx checks; checks, config_checks: their analyses
+codegen        the bundle writer (``docs/bundle-format.md`` §9)
+runtime        ``ToolRampartBundle`` (``BUNDLE``): a bundle decided
+diff           ``policyc diff`` of two sets of tools
+commands       what compile, eval, diff, test and coverage ask of the dialect
+coverage       seed 004's checklist from the sources (``coverage.yaml``)
 =============  =============================================================
 
 Public API (imports are lazy, so that ``policyc.checks`` can import
