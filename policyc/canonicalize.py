@@ -126,6 +126,11 @@ Matcher = Callable[[str], bool]
 # ---------------------------------------------------------------------------
 
 _ANSI_CSI = re.compile(r"\x1b\[[0-9;]*[a-zA-Z]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
+_DOLLAR_OPENER = re.compile(r"\$\(")
+_DOLLAR_PARENS = re.compile(r"\$\(|\)")
+_PROCESS_OPENER = re.compile(r"[<>]\(")
+_PARENS = re.compile(r"[()]")
 _TIMEOUT_DURATION = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)[smhd]?")
 _STDBUF_MODE = re.compile(r"0|L|B|[0-9]+(?:[kKmMgGtTpPeEzZyY](?:i?[bB])?)?")
 _HERESTRING_SHELLS = frozenset({"bash", "sh", "zsh", "dash"})
@@ -154,8 +159,7 @@ def _too_long(s: str) -> bool:
 
 def _sanitize(s: str) -> str:
     """Delete ANSI CSI sequences, NUL and control characters except TAB/LF."""
-    s = _ANSI_CSI.sub("", s)
-    return "".join(c for c in s if c >= " " or c in "\t\n")
+    return _CONTROL.sub("", _ANSI_CSI.sub("", s))
 
 
 def _dedupe(items: Iterable[str]) -> list[str]:
@@ -480,41 +484,32 @@ class _Extractor:
 
     @staticmethod
     def _dollar(s: str) -> list[str]:
-        bodies, i, n = [], 0, len(s)
-        while i < n - 1:
-            if not s.startswith("$(", i):
-                i += 1
-                continue
-            depth, start, j = 1, i + 2, i + 2
-            while j < n and depth > 0:
-                if s.startswith("$(", j):
-                    depth, j = depth + 1, j + 2
-                    continue
-                if s[j] == ")":
-                    depth -= 1
-                    if depth == 0 and _trim(s[start:j]):
-                        bodies.append(_trim(s[start:j]))
-                j += 1
-            i = j
-        return bodies
+        return _Extractor._bodies(s, _DOLLAR_OPENER, _DOLLAR_PARENS)
 
     @staticmethod
     def _process(s: str) -> list[str]:
-        bodies, i, n = [], 0, len(s)
-        while i < n - 1:
-            if s[i] not in "<>" or s[i + 1] != "(":
-                i += 1
-                continue
-            depth, start, j = 1, i + 2, i + 2
-            while j < n and depth > 0:
-                if s[j] == "(":
-                    depth += 1
-                elif s[j] == ")":
-                    depth -= 1
-                    if depth == 0 and _trim(s[start:j]):
-                        bodies.append(_trim(s[start:j]))
-                j += 1
-            i = j
+        return _Extractor._bodies(s, _PROCESS_OPENER, _PARENS)
+
+    @staticmethod
+    def _bodies(s: str, opener: re.Pattern[str], parens: re.Pattern[str]) -> list[str]:
+        """The non-blank bodies of the groups ``opener`` starts, searched for
+        again after each group closes: ``parens`` finds ``)`` and what
+        deepens the nesting (anything else it matches); an unclosed group
+        runs to the end."""
+        bodies: list[str] = []
+        pos = 0
+        while (found := opener.search(s, pos)) is not None:
+            depth = 1
+            for match in parens.finditer(s, found.end()):
+                depth += -1 if match.group() == ")" else 1
+                if depth == 0:
+                    body = _trim(s[found.end():match.start()])
+                    if body:
+                        bodies.append(body)
+                    pos = match.end()
+                    break
+            else:
+                break
         return bodies
 
     @staticmethod
@@ -624,9 +619,9 @@ def _group_bodies(component: str) -> list[str]:
     return [c for c in _dedupe(out) if c and c != original]
 
 
-def _restrictive_candidates(command: str) -> list[str]:
-    """The command (trimmed), each granting component, and the group bodies
-    of each, de-duplicated in that order."""
+def _restrictive_candidates(command: str, components: Sequence[str]) -> list[str]:
+    """The command (trimmed), each of its granting ``components``, and the
+    group bodies of each, de-duplicated in that order."""
     out: list[str] = []
     seen: set[str] = set()
 
@@ -642,7 +637,7 @@ def _restrictive_candidates(command: str) -> list[str]:
                 out.append(body)
 
     add(command)
-    for component in _GrantAnalysis(command).components:
+    for component in components:
         add(component)
     return out
 
@@ -904,11 +899,11 @@ def _candidate_spellings(candidate: str) -> tuple[list[str], list[str], bool]:
     return out + readings, readings, overflow
 
 
-def _restrictive_spellings(command: str) -> tuple[list[str], list[str], bool]:
+def _restrictive_spellings(command: str, components: Sequence[str]) -> tuple[list[str], list[str], bool]:
     out: list[str] = []
     readings: list[str] = []
     overflow = False
-    for candidate in _restrictive_candidates(command):
+    for candidate in _restrictive_candidates(command, components):
         spellings, dialect, over = _candidate_spellings(candidate)
         out.extend(spellings)
         readings.extend(dialect)
@@ -934,7 +929,7 @@ def command_spellings(command: str) -> tuple[str, ...]:
     """
     if not _trim(command) or _too_long(command):
         return (command,)
-    return tuple(_restrictive_spellings(command)[0])
+    return tuple(_restrictive_spellings(command, _GrantAnalysis(command).components)[0])
 
 
 class _GrantAnalysis:
@@ -1022,7 +1017,8 @@ class CommandAnalysis:
             if not _trim(self.command) or _too_long(self.command):
                 self._spellings = (self.command,)
             else:
-                spellings, folded, self._overflow = _restrictive_spellings(self.command)
+                spellings, folded, self._overflow = _restrictive_spellings(
+                    self.command, self._grant_analysis().components)
                 self._spellings, self._folded = tuple(spellings), tuple(folded)
         return self._spellings
 
@@ -1140,7 +1136,8 @@ class CommandAnalysis:
         return not attributed
 
     def _excluded(self, component: str, excludes: Matcher) -> bool:
-        for candidate in _restrictive_candidates(component):
+        part = self._part(component)
+        for candidate in _restrictive_candidates(component, part._grant_analysis().components):
             if excludes(candidate):
                 return True
             norm = _normalize(candidate)

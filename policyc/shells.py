@@ -30,6 +30,9 @@ Indices follow Go's byte semantics wherever that changes a result (the
 
 from __future__ import annotations
 
+import re
+from typing import Callable
+
 from policyc.callfields import GO_SPACE, go_trim
 
 __all__ = [
@@ -104,6 +107,15 @@ def is_assignment(token: str) -> bool:
 # Splitting
 # ---------------------------------------------------------------------------
 
+#: What a splitter scans for: quoted or escaped runs (skipped whole) and, in
+#: group 1, a separator. A ``&`` after ``<``/``>`` (and, outside cmd.exe,
+#: before ``>``) is a redirection and stays in its segment.
+_SEPARATORS = {
+    False: re.compile(r"""\\.|'[^']*'?|"(?:[^"\\]|\\.)*"?|(&&|\|\||[|;\n]|(?<![<>])&(?!>))""", re.S),
+    True: re.compile(r"""\^.?|"(?:[^"^]|\^.?)*"?|(&&|\|\||[|;\n]|(?<![<>])&)""", re.S),
+}
+
+
 def split(cmd: str, dialect: str = POSIX) -> list[str]:
     """Segments of ``cmd``: split on unquoted ``&&`` ``||`` ``&`` ``|`` ``;``
     and newline, each trimmed, empty ones dropped (``splitCompoundCommandForOS``).
@@ -113,46 +125,17 @@ def split(cmd: str, dialect: str = POSIX) -> list[str]:
     single quotes and backslashes do not quote. An unbalanced quote swallows
     the rest of the string.
     """
-    windows = dialect == CMD
     segments: list[str] = []
-    cur: list[str] = []
-    in_single = in_double = escaped = False
-
-    def flush() -> None:
-        seg = go_trim("".join(cur))
-        if seg:
-            segments.append(seg)
-        cur.clear()
-
-    i, n = 0, len(cmd)
-    while i < n:
-        ch = cmd[i]
-        if escaped:
-            escaped = False
-        elif windows and ch == "^":
-            cur.append(cmd[i:i + 2])
-            i += 2
-            continue
-        elif not windows and ch == "\\" and not in_single:
-            escaped = True
-        elif not windows and ch == "'" and not in_double:
-            in_single = not in_single
-        elif ch == '"' and not in_single:
-            in_double = not in_double
-        elif not (in_single or in_double):
-            if cmd.startswith(("&&", "||"), i):
-                flush()
-                i += 2
-                continue
-            redirect = ch == "&" and (
-                (i > 0 and cmd[i - 1] in "<>") or (not windows and i + 1 < n and cmd[i + 1] == ">"))
-            if ch in "|;\n" or (ch == "&" and not redirect):
-                flush()
-                i += 1
-                continue
-        cur.append(ch)
-        i += 1
-    flush()
+    start = 0
+    for match in _SEPARATORS[dialect == CMD].finditer(cmd):
+        if match.lastindex:
+            seg = go_trim(cmd[start:match.start()])
+            if seg:
+                segments.append(seg)
+            start = match.end()
+    seg = go_trim(cmd[start:])
+    if seg:
+        segments.append(seg)
     return segments
 
 
@@ -160,122 +143,90 @@ def split(cmd: str, dialect: str = POSIX) -> list[str]:
 # Tokenizing
 # ---------------------------------------------------------------------------
 
+#: One piece of a POSIX word, or the white space between words: a
+#: single-quoted run (group 1), a double-quoted run (group 2, escapes still
+#: in), an escaped character (group 3) or a run of plain characters (group 4;
+#: also a backslash that ends the string, which stays literal).
+_POSIX_PIECES = re.compile(r"""[ \t]+|'([^']*)'?|"((?:[^"\\]|\\.|\\\Z)*)"?|\\(.)|([^ \t'"\\]+|\\)""", re.S)
+#: A backslash escape inside double quotes: the character (group 1), or
+#: nothing for a line continuation.
+_DOUBLE_ESCAPE = re.compile(r"\\(?:\n|(.))", re.S)
+_BLANKS = re.compile(r"[ \t]+")
+
+
 def _tokenize_posix(cmd: str) -> list[str]:
+    if "'" not in cmd and '"' not in cmd and "\\" not in cmd:
+        return [word for word in _BLANKS.split(cmd) if word]
     tokens: list[str] = []
     cur: list[str] = []
-    i, n = 0, len(cmd)
-    while i < n:
-        ch = cmd[i]
-        if ch in " \t":
-            if any(cur):  # an empty quoted word is no word
+    for match in _POSIX_PIECES.finditer(cmd):
+        group = match.lastindex
+        if group is None:  # white space ends a word; an empty quoted word is no word
+            if any(cur):
                 tokens.append("".join(cur))
             cur.clear()
-            i += 1
-        elif ch == "'":
-            end = cmd.find("'", i + 1)
-            end = n if end < 0 else end
-            cur.append(cmd[i + 1:end])
-            i = end + 1
-        elif ch == '"':
-            i += 1
-            while i < n and cmd[i] != '"':
-                if cmd[i] == "\\" and i + 1 < n:
-                    if cmd[i + 1] != "\n":
-                        cur.append(cmd[i + 1])
-                    i += 2
-                else:
-                    cur.append(cmd[i])
-                    i += 1
-            i += 1
-        elif ch == "\\" and i + 1 < n:
-            if cmd[i + 1] != "\n":
-                cur.append(cmd[i + 1])
-            i += 2
+        elif group == 2:
+            text = match.group(2)
+            cur.append(_DOUBLE_ESCAPE.sub(r"\1", text) if "\\" in text else text)
+        elif group == 3:
+            if match.group(3) != "\n":  # backslash-newline: a line continuation
+                cur.append(match.group(3))
         else:
-            cur.append(ch)
-            i += 1
+            cur.append(match.group(group))
     if any(cur):
         tokens.append("".join(cur))
     return tokens
 
 
-class _Words:
-    """Words being built by a tokenizer in which a quoted empty word counts:
-    ``add`` text, ``start`` a word without text, ``end`` the current one."""
+#: cmd.exe pieces: a double-quoted run, carets literal (group 1), a
+#: caret-escaped character (group 2), plain characters or a caret that ends
+#: the string (group 3); or white space.
+_CMD_PIECES = re.compile(r"""[ \t]+|"([^"]*)"?|\^(.)|([^ \t"^]+|\^)""", re.S)
+#: PowerShell pieces: a single-quoted run, ``''`` still doubled (group 1), a
+#: double-quoted run, backtick escapes still in (group 2), an escaped
+#: character (group 3), plain characters or a backtick that ends the string
+#: (group 4); or white space.
+_POWERSHELL_PIECES = re.compile(r"""[ \t]+|'((?:[^']|'')*)'?|"((?:[^"`]|`.|`\Z)*)"?|`(.)|([^ \t'"`]+|`)""", re.S)
+_BACKTICK_ESCAPE = re.compile(r"`(.)", re.S)
 
-    def __init__(self) -> None:
-        self.words: list[str] = []
-        self._cur: list[str] | None = None
 
-    def add(self, text: str) -> None:
-        self.start()
-        self._cur.append(text)  # type: ignore[union-attr]
-
-    def start(self) -> None:
-        if self._cur is None:
-            self._cur = []
-
-    def end(self) -> list[str]:
-        if self._cur is not None:
-            self.words.append("".join(self._cur))
-            self._cur = None
-        return self.words
+def _quoted_words(cmd: str, pieces: re.Pattern[str], unquote: dict[int, Callable[[str], str]]) -> list[str]:
+    """Words of a tokenizer in which a quoted empty word counts: ``pieces``
+    matches white space (no group) or one piece of a word, whose text is
+    its group, passed through ``unquote[group]`` when there is one."""
+    words: list[str] = []
+    cur: list[str] | None = None
+    for match in pieces.finditer(cmd):
+        group = match.lastindex
+        if group is None:
+            if cur is not None:
+                words.append("".join(cur))
+                cur = None
+            continue
+        text = match.group(group)
+        if group in unquote:
+            text = unquote[group](text)
+        if cur is None:
+            cur = [text]
+        else:
+            cur.append(text)
+    if cur is not None:
+        words.append("".join(cur))
+    return words
 
 
 def _tokenize_cmd(cmd: str) -> list[str]:
-    words = _Words()
-    in_double = False
-    i, n = 0, len(cmd)
-    while i < n:
-        ch = cmd[i]
-        if ch == "^" and not in_double and i + 1 < n:
-            words.add(cmd[i + 1])
-            i += 2
-            continue
-        if ch == '"':
-            in_double = not in_double
-            words.start()
-        elif ch in " \t" and not in_double:
-            words.end()
-        else:
-            words.add(ch)
-        i += 1
-    return words.end()
+    return _quoted_words(cmd, _CMD_PIECES, {})
+
+
+_POWERSHELL_UNQUOTE: dict[int, Callable[[str], str]] = {
+    1: lambda text: text.replace("''", "'"),
+    2: lambda text: _BACKTICK_ESCAPE.sub(r"\1", text) if "`" in text else text,
+}
 
 
 def _tokenize_powershell(cmd: str) -> list[str]:
-    words = _Words()
-    quote = ""
-    i, n = 0, len(cmd)
-    while i < n:
-        ch = cmd[i]
-        if quote == "'":
-            if ch == "'":
-                if i + 1 < n and cmd[i + 1] == "'":
-                    words.add("'")
-                    i += 2
-                    continue
-                quote = ""
-            else:
-                words.add(ch)
-        elif ch == "`" and i + 1 < n:
-            words.add(cmd[i + 1])
-            i += 2
-            continue
-        elif quote == '"':
-            if ch == '"':
-                quote = ""
-            else:
-                words.add(ch)
-        elif ch in "'\"":
-            quote = ch
-            words.start()
-        elif ch in " \t":
-            words.end()
-        else:
-            words.add(ch)
-        i += 1
-    return words.end()
+    return _quoted_words(cmd, _POWERSHELL_PIECES, _POWERSHELL_UNQUOTE)
 
 
 _TOKENIZERS = {POSIX: _tokenize_posix, CMD: _tokenize_cmd, POWERSHELL: _tokenize_powershell}
