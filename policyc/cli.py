@@ -22,6 +22,7 @@ import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -37,7 +38,9 @@ from policyc.diagnostics.sarif import sarif_document
 from policyc.loader import expand, load_policy_set, over_source_budget
 from policyc.passes import run_passes
 from policyc.suppress import apply_suppressions
-from policyc.testing import FileResult, inside, run_file, suite_root
+
+if TYPE_CHECKING:
+    from policyc.testing import FileResult
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 #: Standard output's reader went away: 128 + SIGPIPE, as a shell reports a tool SIGPIPE ended.
@@ -274,6 +277,8 @@ def test(paths, fmt, project, verbose, root, only_policies):
     --project) is ever printed. Exit 1 when a case fails or a file cannot be loaded, 0
     with a warning when PATHS hold no policy file.
     """
+    from policyc.testing import run_file, suite_root
+
     if paths:
         files = _policy_files(list(paths), only_policies=only_policies, verbose=verbose)
         if not files:
@@ -750,6 +755,8 @@ def bench(paths, corpus, min_score, strict, fmt, project, verbose):
 
 
 def _print_test_text(results: list[FileResult], verbose: bool, project: str | None = None) -> None:
+    from policyc.testing import inside
+
     console = _Console(soft_wrap=True)
     total = failed = 0
     for result in results:

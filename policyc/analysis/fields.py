@@ -28,6 +28,7 @@ to the pattern's length times the value's.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Iterable, Optional
@@ -36,6 +37,8 @@ from policyc import canonicalize
 from policyc.dialects.openclaw import patterns as action_patterns
 from policyc.ir import Field, FieldPredicate, Pattern, PatternLanguage
 from policyc.patterns import match_command_glob, match_domain_glob, match_path_glob
+from policyc.patterns.glob import MAX_DOUBLESTAR_PATTERN_BYTES, MAX_DOUBLESTARS, MAX_GLOB_PATTERN_BYTES
+from policyc.patterns.grammars import utf8_len
 
 from . import budget as _budget
 from .automata import (
@@ -101,7 +104,10 @@ def pattern_language(pattern: Pattern, *, folded: bool = False) -> Language:
     flavor = _FLAVOR.get(pattern.language)
     if flavor is None:
         raise Unsupported("response regexes are not analysed")
-    return glob_language(pattern.source.lower() if folded else pattern.source, flavor)
+    source = pattern.source.lower() if folded else pattern.source
+    if flavor != "domain":
+        source = source.replace("\\", "/")  # the same language (both sides read \ as /): one automaton
+    return glob_language(source, flavor)
 
 
 def patterns_language(patterns: Iterable[Pattern], *, folded: bool = False) -> Language:
@@ -316,6 +322,7 @@ def _literal(source: str) -> bool:
     return not (_META & set(source))
 
 
+@lru_cache(maxsize=8192)
 def _prefix(source: str) -> str:
     out = []
     for char in source.lower():
@@ -343,11 +350,63 @@ def _literal_matches(source: str, others: list[Pattern], folded: bool) -> bool:
     return False
 
 
+def _automaton_text(pattern: Pattern, folded: bool) -> Optional[str]:
+    """``pattern`` as the path automaton reads it (``\\`` as ``/``,
+    lower-cased when ``folded``) when every value it matches goes through
+    that automaton (a path glob, or a command glob with ``**``), within the
+    matcher's bounds and without a ``[`` class; else None."""
+    if pattern.language is not PatternLanguage.PATH_GLOB and not (
+            pattern.language is PatternLanguage.COMMAND_GLOB and "**" in pattern.source):
+        return None
+    text = (pattern.source.lower() if folded else pattern.source).replace("\\", "/")
+    if not text or "[" in text or text.count("**") > MAX_DOUBLESTARS \
+            or utf8_len(text) > (MAX_DOUBLESTAR_PATTERN_BYTES if "**" in text else MAX_GLOB_PATTERN_BYTES):
+        return None
+    return text
+
+
+def _covered_by_pieces(narrower: str, wider: str) -> bool:
+    """Every value the path automaton matches with ``narrower`` it also
+    matches with ``wider`` (both from :func:`_automaton_text`), shown
+    without automata: the same text, or ``wider`` is literal pieces joined
+    by ``**`` (so it matches exactly the values that start with its first
+    piece, end with its last and hold the others in order between) and its
+    pieces lie, in order, in the literal runs every value of ``narrower``
+    shows (its text between ``*`` and ``?``; under a leading ``**/``, which
+    is also tried without it, the second run minus its ``/``). False proves
+    nothing."""
+    if narrower == wider:
+        return True
+    pieces = wider.split("**")
+    if len(pieces) < 2 or any("*" in p or "?" in p for p in pieces):
+        return False
+    runs = re.split(r"[*?]+", narrower)
+    if len(runs) < 2:
+        return False  # a literal narrower: the direct matcher decides it
+    if narrower.startswith("**/"):
+        runs[1] = runs[1][1:]
+    first, *middle, last = pieces
+    if not runs[0].startswith(first) or not runs[-1].endswith(last):
+        return False
+    runs[-1] = runs[-1][:len(runs[-1]) - len(last)]
+    index, position = 0, len(first)
+    for piece in middle:
+        while (found := runs[index].find(piece, position)) < 0:
+            index += 1
+            if index == len(runs):
+                return False
+            position = 0
+        position = found + len(piece)
+    return True
+
+
 def pattern_subsumed(pattern: Pattern, others: list[Pattern], *, folded: bool = False) -> bool:
     """Whether every value ``pattern`` matches is matched by one of ``others``
     (same pattern language). Exact; fast paths: an identical pattern, a
-    literal pattern tried with the direct matcher, and literal prefixes that
-    cannot overlap. Raises :class:`Unsupported` like :func:`pattern_language`
+    literal pattern tried with the direct matcher, literal prefixes that
+    cannot overlap, and, once the pattern's own automaton is built (so its
+    budget is charged as before), a path-automaton glob covered by another's
+    literal pieces (:func:`_covered_by_pieces`). Raises :class:`Unsupported` like :func:`pattern_language`
     (so also for a ``pattern`` :func:`admit` refuses, after the identity test).
     An action pattern is subsumed when one action pattern of ``others``
     covers it (:func:`policyc.dialects.openclaw.patterns.covers`: exact,
@@ -377,6 +436,12 @@ def pattern_subsumed(pattern: Pattern, others: list[Pattern], *, folded: bool = 
         others = [o for o in others
                   if o.language is PatternLanguage.SUBSTRING or _compatible(mine, _prefix(o.source))]
     language = pattern_language(pattern, folded=folded)
+    narrower = _automaton_text(pattern, folded)
+    if narrower is not None:
+        _budget.charge(len(others) * len(narrower))
+        if any((wider := _automaton_text(o, folded)) is not None and _covered_by_pieces(narrower, wider)
+               for o in others):
+            return True
     if not others:
         return is_empty(language)
     for other in others:  # one covering pattern suffices, and pairwise products stay small

@@ -5,10 +5,10 @@ logs stay clean."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sized
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from rich.console import Console
-from rich.progress import track
+if TYPE_CHECKING:
+    from rich.console import Console
 
 T = TypeVar("T")
 
@@ -18,9 +18,14 @@ def progress(items: Iterable[T], description: str, *, fmt: str = "text",
     """Yield ``items``; while doing so, show a transient rich progress bar
     on ``console`` (default: stderr) when ``fmt`` is ``"text"`` and the
     console is a terminal. ``items`` should be sized for a bar with a total."""
-    console = console or Console(stderr=True)
+    if fmt == "text" and console is None:
+        from rich.console import Console  # rich only when a bar may show
+
+        console = Console(stderr=True)
     if fmt != "text" or not console.is_terminal:
         yield from items
         return
+    from rich.progress import track
+
     total = len(items) if isinstance(items, Sized) else None
     yield from track(items, description=description, total=total, console=console, transient=True)

@@ -333,45 +333,63 @@ def _units(glob: Glob) -> tuple[tuple, ...]:
     return tuple(units)
 
 
-def _close(units: Sequence[tuple], states: list[bool]) -> None:
-    for index, unit in enumerate(units):
-        if states[index] and unit[0] in (_STAR, _DSTAR):
-            states[index + 1] = True
+class _Masks:
+    """The path automaton of one glob as bitmasks over its units (bit ``i``:
+    before unit ``i``; bit ``len(units)``: the end): the star and ``**``
+    units, and per character (filled on first use) the units consuming it
+    that advance and those that stay."""
+
+    __slots__ = ("stars", "double", "size", "units", "steps")
+
+    def __init__(self, units: tuple[tuple, ...]) -> None:
+        self.units = units
+        self.size = len(units)
+        self.stars = sum(1 << i for i, unit in enumerate(units) if unit[0] in (_STAR, _DSTAR))
+        self.double = sum(1 << i for i, unit in enumerate(units) if unit[0] == _DSTAR)
+        self.steps: dict[str, tuple[int, int]] = {}
+
+    def step(self, char: str) -> tuple[int, int]:
+        """(units that consume ``char`` and advance, units that consume it and stay)."""
+        known = self.steps.get(char)
+        if known is not None:
+            return known
+        advance = 0
+        for index, unit in enumerate(self.units):
+            kind = unit[0]
+            if (kind == _LIT and char == unit[1]) or (kind == _ANY and char != "/") \
+                    or (kind == _CLASS and char != "/" and unit[1].contains(char)):
+                advance |= 1 << index
+        stay = self.double if char == "/" else self.stars
+        self.steps[char] = advance, stay
+        return advance, stay
+
+    def close(self, states: int) -> int:
+        """``states`` and every state a star lets it skip to."""
+        while True:
+            more = states | ((states & self.stars) << 1)
+            if more == states:
+                return states
+            states = more
+
+
+@lru_cache(maxsize=4096)
+def _masks(glob: Glob) -> _Masks:
+    return _Masks(_units(glob))
 
 
 def _run_automaton(glob: Glob, name: str) -> bool:
     """Path automaton: ``*``, ``?`` and classes never consume ``/``; ``**``
-    consumes anything.  A set-of-states simulation: O(len(pattern) * len(name))."""
-    units = _units(glob)
-    size = len(units)
-    current = [False] * (size + 1)
-    current[0] = True
-    _close(units, current)
+    consumes anything.  A set-of-states simulation (the states a bitmask):
+    O(len(pattern) * len(name))."""
+    masks = _masks(glob)
+    current = masks.close(1)
     for char in name:
-        following = [False] * (size + 1)
-        alive = False
-        for index in range(size):
-            if not current[index]:
-                continue
-            kind = units[index][0]
-            if kind == _DSTAR:
-                following[index] = alive = True
-            elif kind == _STAR:
-                if char != "/":
-                    following[index] = alive = True
-            elif kind == _LIT:
-                if char == units[index][1]:
-                    following[index + 1] = alive = True
-            elif kind == _ANY:
-                if char != "/":
-                    following[index + 1] = alive = True
-            elif char != "/" and units[index][1].contains(char):
-                following[index + 1] = alive = True
-        if not alive:
+        advance, stay = masks.step(char)
+        current = ((current & advance) << 1) | (current & stay)
+        if not current:
             return False
-        _close(units, following)
-        current = following
-    return current[size]
+        current = masks.close(current)
+    return bool(current >> masks.size & 1)
 
 
 def _fixed_at(chunk: Sequence[tuple], name: str, start: int) -> int:

@@ -18,10 +18,9 @@ import os
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
-import jsonschema
 
 from policyc import patterns
 from policyc.checks import Check, check
@@ -32,6 +31,9 @@ from policyc.ir import (
     CallCount, Condition, DepthRange, Effect, Field, FieldPredicate, Pattern,
     PatternLanguage, Policy, Rule, Scope, Span, Tier, Webhook,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jsonschema
 
 #: The checks this module reports (assembled by :mod:`policyc.checks`); the loader
 #: also reports PC016 across files and the test runner PC021 for a suite's policy.
@@ -167,6 +169,10 @@ def schema() -> dict:
 
 @lru_cache(maxsize=1)
 def _validator() -> jsonschema.Draft202012Validator:
+    """The full validator, which names every error: imported only when the
+    fast one has refused a document (a clean check never loads jsonschema)."""
+    import jsonschema
+
     return jsonschema.Draft202012Validator(schema())
 
 
