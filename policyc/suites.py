@@ -143,12 +143,13 @@ def run_suite(path: str, commands: ModuleType, target: str) -> tuple[list[Dialec
         return [], sorted(diagnostics, key=Diagnostic.sort_key)
     from policyc.runtime import load_bundle
 
-    data = commands.compile_bundle(result)
+    bundle = load_bundle(commands.compile_bundle(result))
     decided = []
     for name, span, call, expect, message in cases:  # each case starts afresh, both engines alike
         decision = commands.reference(result)(call)
+        bundle.reset()
         decided.append(DialectCase(path, name, span, call, expect, message, decision,
-                                   load_bundle(data).decide(call).to_json(), commands.outcome(decision)))
+                                   bundle.decide(call).to_json(), commands.outcome(decision)))
     return decided, sorted(diagnostics, key=Diagnostic.sort_key)
 
 

@@ -28,8 +28,9 @@ OWASP_ID = "owasp-asi-2026"
 _ACTIONS = sorted(e.value for e in RAMPART_COMBINING.order)
 _EXPECT = "^(" + "|".join(_ACTIONS) + r")(\|(" + "|".join(_ACTIONS) + "))*$"
 
-_NAME = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"}
-_TEXT = {"type": "string", "minLength": 1}
+#: JSON Schema pieces the catalog and the dialects' mapping files (:mod:`.dialect`) share.
+NAME_SCHEMA = {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"}
+TEXT_SCHEMA = {"type": "string", "minLength": 1}
 
 CATALOG_SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -37,22 +38,22 @@ CATALOG_SCHEMA: dict[str, Any] = {
     "required": ["id", "title", "items"],
     "additionalProperties": False,
     "properties": {
-        "id": _NAME,
-        "title": _TEXT,
+        "id": NAME_SCHEMA,
+        "title": TEXT_SCHEMA,
         "items": {"type": "array", "items": {
             "type": "object",
             "required": ["id", "text"],
             "additionalProperties": False,
             "properties": {
                 "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]*$"},
-                "title": _TEXT, "text": _TEXT, "section": _TEXT, "source": _TEXT,
-                "properties": {"type": "array", "items": _NAME},
-                "deployment": {"type": "array", "items": _NAME},
-                "needs": _TEXT,
+                "title": TEXT_SCHEMA, "text": TEXT_SCHEMA, "section": TEXT_SCHEMA, "source": TEXT_SCHEMA,
+                "properties": {"type": "array", "items": NAME_SCHEMA},
+                "deployment": {"type": "array", "items": NAME_SCHEMA},
+                "needs": TEXT_SCHEMA,
                 "status": {"enum": [Status.NOT_APPLICABLE.value]},
-                "reason": _TEXT,
+                "reason": TEXT_SCHEMA,
                 "ceiling": {"enum": [Status.PARTIAL.value]},
-                "limits": _TEXT,
+                "limits": TEXT_SCHEMA,
             },
             "dependentRequired": {"status": ["reason"]},
         }},
@@ -72,7 +73,7 @@ PROBES_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9._-]*$"},
-                "title": _TEXT,
+                "title": TEXT_SCHEMA,
                 "call": {"type": "object", "required": ["tool"], "properties": {
                     "tool": {"type": "string", "minLength": 1},
                     "params": {"type": "object"},

@@ -44,24 +44,25 @@ from policyc import __version__
 from policyc.diagnostics.model import Diagnostic
 from policyc.ir import Span
 
-from .catalog import DataError, read_validated, shipped_checklists, shipped_owasp, where
+from .catalog import (
+    NAME_SCHEMA, TEXT_SCHEMA, DataError, read_validated, shipped_checklists, shipped_owasp, where,
+)
 from .model import Catalog, Item, ItemResult, Report, Status, Verdict
 from .report import ItemVerifier
 
 Verifier = Callable[[], list[Verdict]]
 """A dialect's verifier: the verdicts of one property over everything it judges."""
 
-_TEXT = {"type": "string", "minLength": 1}
 _ENTRY = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "verify": {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]*$"}},
-        "needs": _TEXT,
+        "verify": {"type": "array", "minItems": 1, "items": NAME_SCHEMA},
+        "needs": TEXT_SCHEMA,
         "status": {"enum": [Status.NOT_APPLICABLE.value]},
-        "reason": _TEXT,
+        "reason": TEXT_SCHEMA,
         "ceiling": {"enum": [Status.PARTIAL.value]},
-        "limits": _TEXT,
+        "limits": TEXT_SCHEMA,
     },
     "dependentRequired": {"status": ["reason"], "ceiling": ["limits"]},
     "not": {"required": ["status", "verify"]},
@@ -73,7 +74,7 @@ MAPPING_SCHEMA: dict[str, Any] = {
     "required": ["dialect", "owasp", "checklists"],
     "additionalProperties": False,
     "properties": {
-        "dialect": _TEXT,
+        "dialect": TEXT_SCHEMA,
         "owasp": {"type": "object", "additionalProperties": _ENTRY},
         "checklists": {"type": "object", "minProperties": 1,
                        "additionalProperties": {"type": "object", "additionalProperties": _ENTRY}},

@@ -59,15 +59,18 @@ def dialect_payload(document: Any, dialect: str, call_model: str, combining: Any
 class DialectBundle(Protocol):
     """A loaded bundle of a dialect besides Rampart (its ``runtime.BUNDLE``,
     see :mod:`policyc.dialects.registry`): the manifest ``digest`` and
-    ``manifest``, the ``dialect`` name, and ``decide(call)`` for a decoded
+    ``manifest``, the ``dialect`` name, ``decide(call)`` for a decoded
     JSON call, returning a decision with ``action`` and ``to_json()`` and
-    never raising."""
+    never raising, and ``reset()``, which forgets whatever state decisions
+    keep (ToolRampart's rate-limit counters), as a restarted runtime would."""
 
     dialect: str
     digest: str
     manifest: dict[str, Any]
 
     def decide(self, call: Any) -> Any: ...
+
+    def reset(self) -> None: ...
 
 
 class CallHistory(Protocol):

@@ -112,6 +112,9 @@ class OpenClawBundle:
         found = self._agents.get(map_key(agent))
         return None if found is None else found[1]
 
+    def reset(self) -> None:
+        """Nothing to forget: a toolkit bundle keeps no state between calls."""
+
     def decide(self, call: Any) -> ToolkitDecision:
         """Decide ``call`` (a JSON value as ``json.loads`` gives it, normally
         ``{"agent", "action", "context"?}``) exactly as the reference
