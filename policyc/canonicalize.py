@@ -88,6 +88,7 @@ extraction, monotone unwrapping).
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Callable, Iterable, Sequence
 
@@ -111,6 +112,7 @@ __all__ = [
     "command_matches",
     "command_spellings",
     "env_assignment_names",
+    "clear_memos",
     "is_composite",
 ]
 
@@ -151,6 +153,15 @@ def fold_head(s: str) -> str:
     space lower-cased (a granting rule on a cmd.exe/PowerShell reading)."""
     end = next((i for i, c in enumerate(s) if c in _GO_SPACE), len(s))
     return _lower(s[:end]) + s[end:]
+
+
+def clear_memos() -> None:
+    """Forget every memoized per-string result of this module and
+    :mod:`policyc.shells` (pure functions, bounded at ``shells.MEMO_SIZE``
+    entries each): what a benchmark of never-seen calls does per call."""
+    _normalize.cache_clear()
+    _normalize_segment.cache_clear()
+    shells.clear_memos()
 
 
 def _too_long(s: str) -> bool:
@@ -438,6 +449,7 @@ def _unwrap(tokens: list[str], dialect: str = POSIX) -> list[str]:
 # Normalization and substitution bodies
 # ---------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=shells.MEMO_SIZE)
 def _normalize_segment(seg: str, dialect: str) -> str:
     """Engine ``normalizeSegmentForOS``: a segment whose first word names a
     shell is tokenized in that shell's dialect (cmd carets removed), then
@@ -452,6 +464,7 @@ def _normalize_segment(seg: str, dialect: str) -> str:
     return " ".join(_strip_redirections(_unwrap(words, dialect)))
 
 
+@functools.lru_cache(maxsize=shells.MEMO_SIZE)
 def _normalize(cmd: str, dialect: str = POSIX) -> str:
     """Engine ``normalizeCommandForOS``: segments normalized, joined by `` && ``."""
     cmd = _trim(_sanitize(cmd))
@@ -1293,6 +1306,23 @@ def _dialect_names(words: list[str], dialect: str) -> list[str]:
     return _names_in(words)
 
 
+#: What the tokenizers and ``_sanitize`` may delete from a word, by itself:
+#: quotes, escapes and control characters.
+_DELETABLE = re.compile(r"""['"\\`^\x00-\x1f]""")
+
+
+def _may_assign(command: str) -> bool:
+    """False only when no reading can assign a variable: every assignment
+    form needs a ``=`` (POSIX, cmd ``set``, ``$env:NAME = v``) or a word
+    holding ``env:`` or ``SetEnvironmentVariable`` (any case), and a word is
+    the raw text with some quotes, escapes and control characters deleted
+    (and, after an ESC, a whole ANSI sequence: then anything may hold)."""
+    if "=" in command or "\x1b" in command:
+        return True
+    folded = _DELETABLE.sub("", _lower(command))
+    return "env:" in folded or "setenvironmentvariable" in folded
+
+
 def env_assignment_names(command: str) -> tuple[str, ...]:
     """Names of variables the command assigns (``command_env_assignments``;
     the engine's ``commandEnvAssignmentNames``).
@@ -1307,7 +1337,7 @@ def env_assignment_names(command: str) -> tuple[str, ...]:
     ...)`` (:mod:`policyc.shells`). Names keep their case; order of first
     appearance; de-duplicated.  ``()`` for a blank or over-long command.
     """
-    if not _trim(command) or _too_long(command):
+    if not _trim(command) or _too_long(command) or not _may_assign(command):
         return ()
     extract = _Extractor()
     names: list[str] = []

@@ -30,6 +30,7 @@ Indices follow Go's byte semantics wherever that changes a result (the
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Callable
 
@@ -40,6 +41,7 @@ __all__ = [
     "POSIX",
     "POWERSHELL",
     "base",
+    "clear_memos",
     "env_names_cmd",
     "env_names_powershell",
     "exe_name",
@@ -54,6 +56,8 @@ __all__ = [
     "wrapper_dialect",
 ]
 
+#: Entries kept by each memo of a pure per-string function (:func:`clear_memos`).
+MEMO_SIZE = 4096
 POSIX = "posix"
 CMD = "cmd"
 POWERSHELL = "powershell"
@@ -81,6 +85,7 @@ def base(token: str) -> str:
     return stripped.rsplit("/", 1)[-1]
 
 
+@functools.lru_cache(maxsize=MEMO_SIZE)
 def exe_name(token: str) -> str:
     """Lower-cased base name of an executable token, ``\\`` read as ``/``
     (the engine's ``shellWrapperBasename``)."""
@@ -123,8 +128,14 @@ def split(cmd: str, dialect: str = POSIX) -> list[str]:
     A ``&`` after ``<``/``>`` is a redirection, never a separator; POSIX and
     PowerShell also keep ``&>``. cmd.exe: ``^`` keeps the next character,
     single quotes and backslashes do not quote. An unbalanced quote swallows
-    the rest of the string.
+    the rest of the string. A new list each time (memoized, see
+    :func:`clear_memos`).
     """
+    return list(_segments(cmd, dialect))
+
+
+@functools.lru_cache(maxsize=MEMO_SIZE)
+def _segments(cmd: str, dialect: str) -> tuple[str, ...]:
     segments: list[str] = []
     start = 0
     for match in _SEPARATORS[dialect == CMD].finditer(cmd):
@@ -136,7 +147,7 @@ def split(cmd: str, dialect: str = POSIX) -> list[str]:
     seg = go_trim(cmd[start:])
     if seg:
         segments.append(seg)
-    return segments
+    return tuple(segments)
 
 
 # ---------------------------------------------------------------------------
@@ -234,8 +245,23 @@ _TOKENIZERS = {POSIX: _tokenize_posix, CMD: _tokenize_cmd, POWERSHELL: _tokenize
 
 def tokenize(cmd: str, dialect: str = POSIX) -> list[str]:
     """Words of one segment with the dialect's quotes and escapes removed
-    (``tokenizeForOS``); white space is space and TAB."""
-    return _TOKENIZERS[dialect](cmd)
+    (``tokenizeForOS``); white space is space and TAB. A new list each time
+    (memoized, see :func:`clear_memos`)."""
+    return list(_words(cmd, dialect))
+
+
+@functools.lru_cache(maxsize=MEMO_SIZE)
+def _words(cmd: str, dialect: str) -> tuple[str, ...]:
+    return tuple(_TOKENIZERS[dialect](cmd))
+
+
+def clear_memos() -> None:
+    """Forget the memoized splits, words and executable names. They are pure
+    functions of their arguments, bounded at ``MEMO_SIZE`` entries each
+    (least recently used dropped), and shared by every caller in the
+    process; a benchmark of never-seen calls clears them per call."""
+    for memo in (_segments, _words, exe_name, _head_name):
+        memo.cache_clear()
 
 
 def remove_carets(tokens: list[str]) -> list[str]:
@@ -247,6 +273,7 @@ def remove_carets(tokens: list[str]) -> list[str]:
 # Wrappers
 # ---------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=MEMO_SIZE)
 def _head_name(command: str) -> str:
     command = go_trim(command)
     end = next((i for i, c in enumerate(command) if c in GO_SPACE), len(command))

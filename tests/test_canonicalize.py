@@ -12,9 +12,10 @@ import re
 import time
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from policyc import canonicalize
 from policyc.callfields import go_trim
 from policyc.canonicalize import (
     MAX_INPUT_BYTES,
@@ -478,6 +479,37 @@ def test_every_granting_component_is_a_restrictive_spelling(cmd):
 ])
 def test_env_assignment_names(cmd, names):
     assert env_assignment_names(cmd) == names
+
+
+_ENV_FRAGMENTS = ["$env:", "${env:", "env:", "Env:", "ENV:", "[Environment]::SetEnvironmentVariable(",
+                  "[System.Environment]::setenvironmentvariable('", "Set-Item ", "set-content ", "setx ",
+                  "set ", "cmd /c ", "powershell -Command ", "bash -c ", "$(", ")", "`", "^", "'", '"',
+                  "\\", "\n", "\x1b[0m", "\x1b[1v", "\x00", "FOO", " ", "X", "e", "n", "v", ":", "İ"]
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.lists(st.sampled_from(_ENV_FRAGMENTS), max_size=14).map("".join))
+@example("echo $(Set-Item en\x1b[1vv:FOO)")  # the ANSI sequence `ESC [ 1 v` is deleted whole
+def test_the_assignment_prefilter_never_hides_a_name(cmd):
+    """``_may_assign`` only skips commands where the full reading finds no
+    name (every assignment form needs ``=``, ``env:`` or
+    ``SetEnvironmentVariable`` in some word)."""
+    if not canonicalize._may_assign(cmd):
+        original = canonicalize._may_assign
+        canonicalize._may_assign = lambda _c: True
+        try:
+            assert env_assignment_names(cmd) == (), cmd
+        finally:
+            canonicalize._may_assign = original
+
+
+def test_memos_are_pure_and_cleared():
+    cmd = "FOO=1 nohup bash -c 'git status && ls -la' | head"
+    first = (command_spellings(cmd), command_components(cmd), env_assignment_names(cmd))
+    assert canonicalize._normalize.cache_info().currsize > 0
+    canonicalize.clear_memos()
+    assert canonicalize._normalize.cache_info().currsize == 0
+    assert (command_spellings(cmd), command_components(cmd), env_assignment_names(cmd)) == first
 
 
 # ---------------------------------------------------------------------------

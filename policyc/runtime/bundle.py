@@ -39,6 +39,7 @@ from typing import Any
 
 import re2
 
+from policyc.canonicalize import clear_memos
 from policyc.callfields import (
     MAX_GLOB_INPUT_BYTES, Ambiguous, Fields, NumberOutOfRange, ToolCall, overlong_field, param_text,
 )
@@ -126,7 +127,7 @@ class _Plan:
 
     groups: frozenset[int]
     always: frozenset[int]
-    untriggered: tuple[int, ...]
+    untriggered: frozenset[int]
     tables: tuple[str, ...]
     response: bool
 
@@ -351,7 +352,8 @@ class Bundle:
                      call_count, response)
 
     def _index(self) -> None:
-        """Inverted indexes: trigger id -> conditions, condition -> groups."""
+        """Inverted indexes: trigger id -> conditions, condition -> groups,
+        tool pattern id -> groups; each group's share of a scope plan."""
         self._triggers: dict[str, dict[int, list[int]]] = {}
         self._response_triggers: dict[int, list[int]] = {}
         self._cond_groups: list[list[int]] = [[] for _ in self._conds]
@@ -366,6 +368,22 @@ class Bundle:
             if cond.response is not None:
                 for pid in cond.response[0]:
                     self._response_triggers.setdefault(pid, []).append(cid)
+        self._scopes = [self._scope(group) for group in self._groups]
+        self._untooled = [gid for gid, group in enumerate(self._groups) if not group.tools]
+        self._by_tool: dict[int, list[int]] = {}
+        for gid, group in enumerate(self._groups):
+            for tid in group.tools:
+                self._by_tool.setdefault(tid, []).append(gid)
+        self._agent_or_session = any(g.agent is not None or g.session is not None for g in self._groups)
+
+    def _scope(self, group: _Group) -> _Plan:
+        """What ``group`` alone contributes to a plan that has it in scope."""
+        conds = {r.cond for r in group.rules}
+        live = [c for c in conds if self._live[c]]
+        return _Plan(frozenset(), frozenset(c for c in conds if self._conds[c].always),
+                     frozenset(c for c in live if not self._trigger[c]),
+                     tuple(sorted({table for c in live for table, _ in self._trigger[c]})),
+                     any(self._conds[c].response is not None for c in conds))
 
     # --------------------------------------------------------------- scope
 
@@ -375,19 +393,19 @@ class Bundle:
         if plan is not None:
             return plan
         memo = self._memo
-        tools = memo.glob("tool", call.tool)
-        groups = frozenset(
-            gid for gid, g in enumerate(self._groups)
-            if (g.agent is None or g.agent in memo.glob("agent", call.agent))
-            and (g.session is None or g.session in memo.glob("session", call.session))
-            and (not g.tools or not g.tools.isdisjoint(tools)))
-        conds = sorted({r.cond for gid in groups for r in self._groups[gid].rules})
-        always = frozenset(c for c in conds if self._conds[c].always)
-        live = [c for c in conds if self._live[c]]
-        untriggered = tuple(c for c in live if not self._trigger[c])
-        tables = tuple(sorted({table for c in live for table, _ in self._trigger[c]}))
-        response = any(self._conds[c].response is not None for c in conds)
-        plan = _Plan(groups, always, untriggered, tables, response)
+        groups = set(self._untooled)
+        for tid in memo.glob("tool", call.tool):
+            groups.update(self._by_tool.get(tid, ()))
+        if self._agent_or_session:
+            agents, sessions = memo.glob("agent", call.agent), memo.glob("session", call.session)
+            groups = {gid for gid in groups
+                      if (self._groups[gid].agent is None or self._groups[gid].agent in agents)
+                      and (self._groups[gid].session is None or self._groups[gid].session in sessions)}
+        scopes = [self._scopes[gid] for gid in groups]
+        plan = _Plan(frozenset(groups), frozenset().union(*(s.always for s in scopes)),
+                     frozenset().union(*(s.untriggered for s in scopes)),
+                     tuple(sorted(set().union(*(s.tables for s in scopes)))),
+                     any(s.response for s in scopes))
         if len(self._plans) >= 4096:
             self._plans.clear()
         self._plans[key] = plan
@@ -538,10 +556,13 @@ class Bundle:
     # ---------------------------------------------------------- public API
 
     def reset_caches(self) -> None:
-        """Forget every memoized per-string fact and scope plan (memory goes
-        back to its state after loading; decisions do not change)."""
+        """Forget every memoized per-string fact and scope plan, this
+        bundle's and the process-wide canonicalization memos
+        (``canonicalize.clear_memos``): memory goes back to its state after
+        loading; decisions do not change."""
         self._memo = Memo(self._memo.tables, self._unscanned, self._memo.absolute_paths)
         self._plans = {}
+        clear_memos()
 
     def _safely(self, call: Any, run: Callable[[ToolCall], Decision]) -> Decision:
         """``run`` on the parsed call; a deny instead of any exception: the
