@@ -132,6 +132,15 @@ class _Plan:
     response: bool
 
 
+def _merge(shares: list[_Plan]) -> _Plan:
+    """The plan of several groups in scope together, from each one's share."""
+    if len(shares) == 1:
+        return shares[0]
+    return _Plan(frozenset().union(*(s.groups for s in shares)), frozenset().union(*(s.always for s in shares)),
+                 frozenset().union(*(s.untriggered for s in shares)),
+                 tuple(sorted(set().union(*(s.tables for s in shares)))), any(s.response for s in shares))
+
+
 def _moment(now: _dt.datetime | None) -> _dt.datetime:
     """``now`` as an aware datetime: the current time when None, a naive one
     read as UTC. Raises ``TypeError`` for anything but a datetime."""
@@ -368,19 +377,25 @@ class Bundle:
             if cond.response is not None:
                 for pid in cond.response[0]:
                     self._response_triggers.setdefault(pid, []).append(cid)
-        self._scopes = [self._scope(group) for group in self._groups]
+        self._scopes = [self._scope(gid, group) for gid, group in enumerate(self._groups)]
         self._untooled = [gid for gid, group in enumerate(self._groups) if not group.tools]
         self._by_tool: dict[int, list[int]] = {}
         for gid, group in enumerate(self._groups):
             for tid in group.tools:
                 self._by_tool.setdefault(tid, []).append(gid)
         self._agent_or_session = any(g.agent is not None or g.session is not None for g in self._groups)
+        # Without agent or session scopes, a plan is the untooled groups' share
+        # merged with one share per tool pattern the call's tool matches
+        # (``_tool_scopes[tid]``: that merge for a tool matching ``tid`` alone).
+        self._untooled_scope = _merge([self._scopes[gid] for gid in self._untooled])
+        self._tool_scopes = {tid: _merge([self._untooled_scope, *(self._scopes[gid] for gid in gids)])
+                             for tid, gids in self._by_tool.items()}
 
-    def _scope(self, group: _Group) -> _Plan:
+    def _scope(self, gid: int, group: _Group) -> _Plan:
         """What ``group`` alone contributes to a plan that has it in scope."""
         conds = {r.cond for r in group.rules}
         live = [c for c in conds if self._live[c]]
-        return _Plan(frozenset(), frozenset(c for c in conds if self._conds[c].always),
+        return _Plan(frozenset((gid,)), frozenset(c for c in conds if self._conds[c].always),
                      frozenset(c for c in live if not self._trigger[c]),
                      tuple(sorted({table for c in live for table, _ in self._trigger[c]})),
                      any(self._conds[c].response is not None for c in conds))
@@ -393,19 +408,19 @@ class Bundle:
         if plan is not None:
             return plan
         memo = self._memo
-        groups = set(self._untooled)
-        for tid in memo.glob("tool", call.tool):
-            groups.update(self._by_tool.get(tid, ()))
+        tids = memo.glob("tool", call.tool)
         if self._agent_or_session:
+            groups = set(self._untooled)
+            for tid in tids:
+                groups.update(self._by_tool.get(tid, ()))
             agents, sessions = memo.glob("agent", call.agent), memo.glob("session", call.session)
-            groups = {gid for gid in groups
-                      if (self._groups[gid].agent is None or self._groups[gid].agent in agents)
-                      and (self._groups[gid].session is None or self._groups[gid].session in sessions)}
-        scopes = [self._scopes[gid] for gid in groups]
-        plan = _Plan(frozenset(groups), frozenset().union(*(s.always for s in scopes)),
-                     frozenset().union(*(s.untriggered for s in scopes)),
-                     tuple(sorted(set().union(*(s.tables for s in scopes)))),
-                     any(s.response for s in scopes))
+            plan = _merge([self._scopes[gid] for gid in groups
+                           if (self._groups[gid].agent is None or self._groups[gid].agent in agents)
+                           and (self._groups[gid].session is None or self._groups[gid].session in sessions)])
+        elif len(tids) == 1 and next(iter(tids)) in self._tool_scopes:
+            plan = self._tool_scopes[next(iter(tids))]
+        else:
+            plan = _merge([self._untooled_scope, *(self._tool_scopes[t] for t in tids if t in self._tool_scopes)])
         if len(self._plans) >= 4096:
             self._plans.clear()
         self._plans[key] = plan
