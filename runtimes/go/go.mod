@@ -1,0 +1,3 @@
+module policyc.dev/runtime
+
+go 1.22

@@ -1,0 +1,87 @@
+"""The canonicalization vectors (runtimes/vectors/canonicalize.jsonl) are
+current, and the Go port (runtimes/go/canon) reproduces them.
+
+The Go test also compares the port's Unicode character properties
+(str.isalpha, str.isdecimal, str.lower, and the Cased / Case_Ignorable
+properties of the final-sigma rule) with this Python's, code point by code
+point: the table is written here, so it follows the interpreter's Unicode
+version.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from policyc.shells import lower
+from tests import canon_vectors
+
+GO_MODULE = canon_vectors.REPO / "runtimes" / "go"
+SIGMA, FINAL = "\u03a3", "\u03c2"
+
+
+def test_vectors_file_is_current():
+    expected = canon_vectors.render()
+    actual = canon_vectors.OUTPUT.read_text(encoding="utf-8")
+    assert actual == expected, "stale: run `PYTHONPATH=. python -m tests.canon_vectors`"
+    assert len(expected.splitlines()) >= 5000
+    assert len(expected.encode("utf-8")) <= 3_000_000
+
+
+def _go() -> str | None:
+    candidates = [shutil.which("go"), canon_vectors.REPO / ".venv" / "bin" / "go",
+                  Path.home() / ".cache" / "policyc-oracles" / "rampart" / "gov" / "bin" / "go"]
+    for candidate in candidates:
+        if candidate and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
+def _case_properties(c: str) -> tuple[int, int]:
+    """(Case_Ignorable, Cased) of c as str.lower's final-sigma rule sees them;
+    Cased only matters (and is only reported) for a non-ignorable c."""
+    after_cased = FINAL in ("A" + c + SIGMA).lower()  # c ignorable or cased
+    alone = FINAL in (c + SIGMA).lower()  # c cased and not ignorable
+    return int(after_cased and not alone), int(alone)
+
+
+def _hex(s: str) -> str:
+    return ",".join(f"{ord(x):x}" for x in s)
+
+
+def write_unicode_table(path: Path) -> None:
+    """One line per code point (surrogates skipped) with a property other
+    than the default: ``CP ALPHA DECIMAL IGNORABLE CASED LOWER STRLOWER``
+    (hex code points; ``-`` for an unchanged character)."""
+    lines = []
+    for cp in range(sys.maxunicode + 1):
+        if 0xD800 <= cp < 0xE000:
+            continue
+        c = chr(cp)
+        ignorable, cased = _case_properties(c)
+        low, str_low = lower(c), c.lower()
+        fields = (int(c.isalpha()), int(c.isdecimal()), ignorable, cased)
+        if any(fields) or low != c or str_low != c:
+            lines.append(f"{cp:x} {' '.join(map(str, fields))} {_hex(low) if low != c else '-'} "
+                         f"{_hex(str_low) if str_low != c else '-'}")
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+
+
+def test_go_port(tmp_path):
+    go = _go()
+    if go is None:
+        pytest.skip("no Go toolchain (PATH go, .venv/bin/go, ~/.cache/policyc-oracles/rampart/gov/bin/go)")
+    table = tmp_path / "python-unicode.txt"
+    write_unicode_table(table)
+    env = dict(os.environ, GOFLAGS="", GOPROXY="off", GOTOOLCHAIN="local", CGO_ENABLED="0",
+               CANON_PYTHON_UNICODE=str(table))
+    if not os.access(Path.home(), os.W_OK):
+        env.update(GOCACHE=str(tmp_path / "gocache"), GOPATH=str(tmp_path / "gopath"))
+    result = subprocess.run([go, "test", "-count=1", "./canon/"], cwd=GO_MODULE, env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout + result.stderr
