@@ -4,9 +4,10 @@ distinct, realistic agent calls.
 ``corpus_calls()``: every inline/suite case of ``../shared/corpora/rampart``
 (empty when ``../shared`` is absent). ``realistic_calls(n, seed)``: ``n``
 distinct Rampart tool calls, deterministic for a seed, shaped like an agent's
-traffic: 60% ``exec`` (everyday development commands and known attack
-commands from the conformance seeds, each made new by varying its operands,
-a wrapper or a chain), 25% ``read``/``write``/``edit`` of a path, 15%
+traffic: 60% ``exec`` (three in four everyday development commands, one in
+four a known attack command from the conformance seeds; each made new by an
+operand, 15% wrapped by sudo/env/timeout/nohup/``sh -c``, 40% chained with
+``&&``, a pipe, ``;`` or a redirection), 25% ``read``/``write``/``edit`` of a path, 15%
 ``fetch`` of a URL. Every command, path and URL string is one the runtime has
 not seen within the set, so a memo cannot answer for another call.
 """
@@ -33,8 +34,8 @@ DEV = ["git status", "git diff --stat", "git log --oneline -n 20", "git add -A",
        "ruff check .", "mypy src", "eslint src --fix", "prettier --check .", "tsc --noEmit", "echo done"]
 WORDS = ["src", "lib", "app", "tests", "core", "util", "api", "model", "view", "cli", "io", "db"]
 EXTS = [".py", ".go", ".ts", ".rs", ".md", ".json", ".yaml", ".txt", ".sh", ".toml"]
-WRAPPERS = ["", "", "", "sudo ", "env CI=1 ", "timeout 30 ", "nohup ", "bash -c '{}'", "sh -c \"{}\""]
-CHAINS = ["", "", "", " && echo ok", " | head -n 5", " ; true", " 2>&1", " > out.txt"]
+WRAPPERS = ["sudo ", "env CI=1 ", "timeout 30 ", "nohup ", "bash -c '{}'", "sh -c \"{}\""]
+CHAINS = [" && echo ok", " | head -n 5", "; true", " 2>&1", " > out.txt", " | grep -v '^#'"]
 
 
 def corpus_calls() -> list[dict]:
@@ -52,14 +53,13 @@ def _file(rng: random.Random, k: int) -> str:
 
 
 def _command(rng: random.Random, k: int) -> str:
-    base = rng.choice(DEV) if rng.random() < 0.6 else rng.choice(COMMANDS)
+    base = rng.choice(DEV) if rng.random() < 0.75 else rng.choice(COMMANDS)
     command = f"{base} {_file(rng, k)}"
-    wrapper = rng.choice(WRAPPERS)
-    if "{}" in wrapper:
-        command = wrapper.format(command.replace("'", "").replace('"', ""))
-    else:
-        command = wrapper + command
-    return command + rng.choice(CHAINS)
+    if rng.random() < 0.15:
+        wrapper = rng.choice(WRAPPERS)
+        command = wrapper.format(command.replace("'", "").replace('"', "")) if "{}" in wrapper \
+            else wrapper + command
+    return command + (rng.choice(CHAINS) if rng.random() < 0.4 else "")
 
 
 def _path(rng: random.Random, k: int) -> str:

@@ -140,6 +140,7 @@ _MULTICALL = frozenset({"busybox", "toybox"})
 
 
 _trim = go_trim
+_GO_SPACE_RE = re.compile("[" + re.escape(_GO_SPACE) + "]")
 
 
 def fold(s: str) -> str:
@@ -151,7 +152,8 @@ def fold(s: str) -> str:
 def fold_head(s: str) -> str:
     """The engine's ``foldCommandHead``: only the text before the first white
     space lower-cased (a granting rule on a cmd.exe/PowerShell reading)."""
-    end = next((i for i, c in enumerate(s) if c in _GO_SPACE), len(s))
+    found = _GO_SPACE_RE.search(s)
+    end = found.start() if found else len(s)
     return _lower(s[:end]) + s[end:]
 
 
@@ -553,6 +555,7 @@ class _Extractor:
 #: engine counts the rule as matched (fail closed).
 MAX_CANONICAL_ALIASES = 256
 _LINE_SPACE = " \t\r\n"
+_LINE_SPACE_RE = re.compile(r"[ \t\r\n]")
 _BODY_OPENERS = frozenset({"if", "elif", "while", "until", "then", "do", "else", "!"})
 _BODY_CLOSERS = frozenset({"fi", "done", "esac"})
 _REDIRECT_TAKES_NEXT = frozenset({">", ">>", "<", "<<", "<<<", "1>", "1>>", "2>", "2>>"})
@@ -562,10 +565,10 @@ _FIND_SKIP = frozenset({"--", "-H", "-L", "-P"})
 def _leading_word(value: str) -> tuple[str, str]:
     """(first word lower-cased, the rest trimmed), words split on space/TAB/CR/LF."""
     value = _trim(value)
-    end = next((i for i, c in enumerate(value) if c in _LINE_SPACE), -1)
-    if end < 0:
+    found = _LINE_SPACE_RE.search(value)
+    if found is None:
         return _lower(value), ""
-    return _lower(value[:end]), _trim(value[end:])
+    return _lower(value[:found.start()]), _trim(value[found.start():])
 
 
 def _trim_closers(value: str) -> str:
@@ -586,6 +589,8 @@ def _trim_closers(value: str) -> str:
 
 
 def _after_unquoted(value: str, target: str) -> str:
+    if target not in value:
+        return ""
     in_single = in_double = escaped = False
     for i, ch in enumerate(value):
         if escaped:
@@ -658,6 +663,8 @@ def _restrictive_candidates(command: str, components: Sequence[str]) -> list[str
 def _strip_comment(value: str) -> str:
     """Everything before an unquoted ``#`` that starts the string or follows
     space/TAB/CR/LF, trimmed (the rest of the string is dropped)."""
+    if "#" not in value:
+        return value
     in_single = in_double = escaped = False
     for i, ch in enumerate(value):
         if escaped:
@@ -826,8 +833,8 @@ def _needs_aliases(command: str) -> bool:
     head = _trim(command)
     if not head:
         return False
-    end = next((i for i, c in enumerate(head) if c in _LINE_SPACE), len(head))
-    head = head[:end]
+    found = _LINE_SPACE_RE.search(head)
+    head = head[:found.start()] if found else head
     base = _exe_name(head)
     if base != _lower(head):
         return True
@@ -948,6 +955,22 @@ def command_spellings(command: str) -> tuple[str, ...]:
 class _GrantAnalysis:
     """Engine ``analyzeGrantCommand``: normalized form and components."""
 
+    normalized: str
+    truncated: bool
+    composite: bool
+    components: list[str]
+
+    @classmethod
+    def of_plain(cls, segments: list[str]) -> _GrantAnalysis:
+        """The analysis of a plain command (:func:`_plain_segments`): what
+        ``__init__`` computes for it, without tokenizing."""
+        self = cls.__new__(cls)
+        self.normalized = " && ".join(segments)
+        self.truncated = False
+        self.composite = len(segments) > 1
+        self.components = _dedupe(segments)
+        return self
+
     def __init__(self, command: str) -> None:
         extract = _Extractor()
         self.normalized = _normalize(command) or command
@@ -963,6 +986,40 @@ class _GrantAnalysis:
         for body in bodies:
             comps.extend(_normalize(seg) or seg for seg in _split(body))
         self.components = _dedupe(c for c in (_trim(c) for c in comps) if c)
+
+
+# A *plain* command: single-spaced words of characters no reading treats
+# specially (no quote, escape, `$`, backtick, caret, redirection, grouping,
+# comment or control character), in segments joined by ` && `, ` || `,
+# ` | ` or `; `, each segment's first word lower-case and naming no shell,
+# wrapper, executor, multi-call binary, `rm`, `find`, `eval`, assignment
+# builtin or control word. Every spec §5 reading of such a command is its
+# segments as written: normalized, they are the same words; there is no
+# substitution body, wrapper, alias, canonical deletion, dialect reading or
+# variable assignment. tests/test_canonicalize.py checks this fast path
+# against the full analysis on generated commands.
+_PLAIN_WORD = r"[A-Za-z0-9_./,:@%+=~*?-]+"
+_PLAIN_SEGMENT = rf"[a-z0-9._+-]+(?: {_PLAIN_WORD})*"
+_PLAIN = re.compile(rf"{_PLAIN_SEGMENT}(?:(?: && | \|\| | \| |; ){_PLAIN_SEGMENT})*")
+_PLAIN_SEPARATOR = re.compile(r" && | \|\| | \| |; ")
+_SPECIAL_HEADS = frozenset({
+    *shells.SHELLS, "cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh", "pwsh.exe", *_MULTICALL,
+    "command", "exec", "env", "nohup", "nice", "timeout", "setsid", "stdbuf", "rm", "find", "eval",
+    "export", "declare", "typeset", "set", "setx", "set-item", "new-item", "set-content", "case",
+    *_BODY_OPENERS, *_BODY_CLOSERS,
+})
+
+
+def _plain_segments(command: str) -> list[str] | None:
+    """The segments of a plain command (above), or None."""
+    if len(command) > MAX_INPUT_BYTES or _PLAIN.fullmatch(command) is None:
+        return None
+    segments = _PLAIN_SEPARATOR.split(command)
+    for segment in segments:
+        space = segment.find(" ")
+        if (segment if space < 0 else segment[:space]) in _SPECIAL_HEADS:
+            return None
+    return segments
 
 
 def command_components(command: str) -> tuple[str, ...]:
@@ -1022,6 +1079,11 @@ class CommandAnalysis:
         self._grant: _GrantAnalysis | None = None
         self._parts: dict[str, CommandAnalysis] = {}
         self._env: tuple[str, ...] | None = None
+        segments = _plain_segments(command)
+        if segments is not None:  # every reading is known: see _PLAIN
+            self._grant = _GrantAnalysis.of_plain(segments)
+            self._spellings = tuple(_dedupe([command, self._grant.normalized, *segments]))
+            self._env = ()
 
     @property
     def spellings(self) -> tuple[str, ...]:

@@ -56,6 +56,7 @@ __all__ = [
     "wrapper_dialect",
 ]
 
+_GO_SPACE_RE = re.compile("[" + re.escape(GO_SPACE) + "]")
 #: Entries kept by each memo of a pure per-string function (:func:`clear_memos`).
 MEMO_SIZE = 4096
 POSIX = "posix"
@@ -276,8 +277,8 @@ def remove_carets(tokens: list[str]) -> list[str]:
 @functools.lru_cache(maxsize=MEMO_SIZE)
 def _head_name(command: str) -> str:
     command = go_trim(command)
-    end = next((i for i, c in enumerate(command) if c in GO_SPACE), len(command))
-    return exe_name(command[:end].strip("\"'"))
+    found = _GO_SPACE_RE.search(command)
+    return exe_name((command[:found.start()] if found else command).strip("\"'"))
 
 
 def looks_like_cmd(command: str) -> bool:

@@ -503,6 +503,69 @@ def test_the_assignment_prefilter_never_hides_a_name(cmd):
             canonicalize._may_assign = original
 
 
+_HEADS = ["git", "ls", "make", "npm", "cargo", "sudo", "x", "a.b", "-x", "Git", "/bin/ls", "./run", "rm", "find",
+          "busybox", "env", "bash", "sh", "nohup", "timeout", "eval", "export", "set", "cmd", "pwsh", "if", "case",
+          "done", "set-item", "FOO=1", "Remove-Item"]
+_WORDS = ["status", "-la", "src/a.py", "x=y", "--force", "*.py", "a,b", "~/.ssh", "@x", "%PATH%", "1", "-rf",
+          "/", "'q'", '"q"', "$(id)", "`id`", "a\\b", "2>&1", ">out", "#c", "(x)", "{x}", "^", "é", "!", "-c",
+          "/c", "-Command", "<<<", "-delete", "--", "-exec", "env:X"]
+_SEPARATORS = [" && ", " || ", " | ", "; ", " ; ", "&&", " & ", "\n", " &&  ", ";"]
+
+
+@st.composite
+def _plainish(draw) -> str:
+    segments = []
+    for _ in range(draw(st.integers(1, 4))):
+        words = [draw(st.sampled_from(_HEADS))] + draw(st.lists(st.sampled_from(_WORDS), max_size=4))
+        segments.append(draw(st.sampled_from([" ", " ", " ", "  ", "\t"])).join(words))
+    out = segments[0]
+    for segment in segments[1:]:
+        out += draw(st.sampled_from(_SEPARATORS)) + segment
+    return out
+
+
+def _facts(analysis: canonicalize.CommandAnalysis) -> tuple:
+    grant = analysis._grant_analysis()
+    prefix = lambda p: (lambda s: s.startswith(p))  # noqa: E731
+    head = analysis.command.split(" ")[0]
+    outcomes = tuple(analysis.matches(granting=g, matches=prefix(m), contains=c, excludes=prefix(e))
+                     for g in (True, False) for m in (head, "x") for c in ((), ("status",)) for e in (head, "zz"))
+    return (analysis.spellings, analysis.overflow, analysis.contains_texts, analysis.folded_spellings,
+            analysis.head_fold, analysis.granting_texts, analysis.env_names, analysis.components,
+            grant.normalized, grant.composite, grant.truncated, grant.components, outcomes)
+
+
+def _same_as_full_analysis(cmd: str) -> None:
+    fast = _facts(canonicalize.CommandAnalysis(cmd))
+    original = canonicalize._plain_segments
+    canonicalize._plain_segments = lambda _c: None
+    try:
+        assert fast == _facts(canonicalize.CommandAnalysis(cmd)), cmd
+    finally:
+        canonicalize._plain_segments = original
+
+
+def test_the_plain_command_fast_path_on_every_head_and_word():
+    for head in _HEADS:
+        for word in _WORDS:
+            for cmd in (f"{head} {word}", f"{head} {word} x", f"ls && {head} {word} x=y", f"{head} -c {word}"):
+                _same_as_full_analysis(cmd)
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(_plainish())
+def test_the_plain_command_fast_path_is_the_full_analysis(cmd):
+    _same_as_full_analysis(cmd)
+
+
+def test_plain_commands_take_the_fast_path():
+    assert canonicalize._plain_segments("git status src/a.py && make test | tee log") == \
+        ["git status src/a.py", "make test", "tee log"]
+    for cmd in ("rm -rf x", "git status 2>&1", "FOO=1 make", "Git status", "git  status", "echo $(id)",
+                "x" * 9000):
+        assert canonicalize._plain_segments(cmd) is None, cmd
+
+
 def test_memos_are_pure_and_cleared():
     cmd = "FOO=1 nohup bash -c 'git status && ls -la' | head"
     first = (command_spellings(cmd), command_components(cmd), env_assignment_names(cmd))
