@@ -1,95 +1,241 @@
-"""Decisions per second: bundle runtime versus reference evaluator.
+"""Decisions per second, in one run: Rampart's engine, the Python bundle
+runtime (warm and each call new), the Go runtime and the reference evaluator.
 
-Usage: .venv/bin/python benchmarks/decide.py [POLICY] [--seconds S]
+Usage: .venv/bin/python benchmarks/decide.py [POLICY] [--seconds S] [--calls N]
+       [--no-check] [--json]
 
-Calls: every inline/suite case of ../shared/corpora/rampart (the corpora's
-calls). Prints, measured in one run on one core: decisions/s and p50/p99
-latency for each engine, their ratio, bundle load time and size, and the
-bundle's per-decision cost with the policy replicated x4 and x16.
+Default POLICY: Rampart's own standard policy (../shared/corpora/rampart/
+policies/standard.yaml), else stdlib_policies/standard.yaml.
 
-The runtime memoizes per-string facts (a command's spellings and scans, a
-path's spellings, scope plans), so the corpora's calls, repeated, are
-decided warm, as an agent's repeated `git status` would be. "bundle cold"
-forgets every memo before each call (the reset is not timed): the cost of a
-call never seen before.
+Workloads (benchmarks/calls.py): ``corpus``, every inline/suite case of the
+Rampart corpora, decided round-robin; ``distinct``, N (default 10,000)
+generated realistic calls, every command, path and URL distinct.
+
+Engines, each measured on one core, every decision timed on its own (wall
+clock, as Rampart's ``bench`` does):
+
+* ``rampart``: Rampart v1.8.0's ``engine.Evaluate`` through the oracle
+  (``../shared/oracles/rampart/build.sh``; skipped with a note when not built).
+* ``python warm``: ``Bundle.decide`` with its memos warm (after one untimed
+  pass over the calls).
+* ``python new``: ``Bundle.decide`` after ``reset_caches()`` before each call
+  (untimed): no per-string fact, scope plan or canonicalization memo
+  survives, so every call is one the runtime has never seen. RE2's lazily
+  built DFA states do survive (they are the compiled tables', not a call's);
+  they are warmed first on a different generated set (another seed).
+* ``go``: ``runtimes/go/cmd/policyc-bench`` (no memo) when a Go toolchain is
+  found (PATH, .venv/bin, the oracle's); skipped with a note otherwise.
+* ``reference``: ``policyc.evaluate.decide`` on the IR.
+
+Then growth: the policy replicated x4 and x16 (policy names suffixed),
+cost per decision relative to x1, for every engine that ran. Last, the cold
+``policyc check`` figures of benchmarks/check.py. Numbers, never a timed
+test: quote them in notes, compare ratios within one run.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import statistics
+import json
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.calls import CORPORA, corpus_calls, realistic_calls  # noqa: E402
 from policyc.codegen.bundle import compile_policy_set  # noqa: E402
 from policyc.evaluate import ToolCall, decide  # noqa: E402
 from policyc.loader import load_policy_set  # noqa: E402
 from policyc.runtime import load_bundle  # noqa: E402
-from policyc.testing import run_file  # noqa: E402
 
-CORPORA = REPO.parent / "shared" / "corpora" / "rampart"
-
-
-def corpus_calls() -> list[dict]:
-    calls = []
-    for path in sorted(CORPORA.rglob("*.yaml")):
-        calls.extend(c.case.call for c in run_file(str(path)).cases)
-    return calls
+ORACLE = Path.home() / ".cache" / "policyc-oracles" / "rampart" / "bin" / "rampart-oracle"
+GO_CANDIDATES = (shutil.which("go"), str(REPO / ".venv" / "bin" / "go"),
+                 str(Path.home() / ".cache" / "policyc-oracles" / "rampart" / "gov" / "bin" / "go"))
 
 
-def replicate(policy_set, times: int):
-    copies = [dataclasses.replace(p, name=f"{p.name}#{i}") for i in range(times) for p in policy_set.policies]
-    return dataclasses.replace(policy_set, policies=tuple(copies))
+@dataclasses.dataclass
+class Figure:
+    """One engine on one workload: decisions/s (n / summed latency) and
+    latency percentiles in microseconds."""
+
+    rate: float
+    p50_us: float
+    p99_us: float
+    n: int
 
 
-def measure(fn, calls, seconds: float, before=None) -> tuple[float, float, float]:
-    latencies = []
+def _figure(latencies: list[float]) -> Figure:
+    latencies.sort()
+    n = len(latencies)
+    return Figure(n / sum(latencies), latencies[int((n - 1) * 0.5)] * 1e6, latencies[int((n - 1) * 0.99)] * 1e6, n)
+
+
+def measure(fn: Callable[[object], object], calls: list, seconds: float,
+            before: Callable[[], None] | None = None) -> Figure:
+    """Time ``fn(call)`` round-robin over ``calls`` for at least one pass and
+    ``seconds``; ``before`` runs untimed before each call."""
+    latencies: list[float] = []
     deadline = time.perf_counter() + seconds
-    while time.perf_counter() < deadline:
+    clock = time.perf_counter
+    while not latencies or clock() < deadline:
         for call in calls:
             if before is not None:
                 before()
-            start = time.perf_counter()
+            start = clock()
             fn(call)
-            latencies.append(time.perf_counter() - start)
-    latencies.sort()
-    rate = len(latencies) / sum(latencies)
-    return rate, latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)]
+            latencies.append(clock() - start)
+            if len(latencies) % 256 == 0 and clock() >= deadline and len(latencies) >= len(calls):
+                return _figure(latencies)
+    return _figure(latencies)
+
+
+def _jsonl(calls: list[dict], directory: str, name: str) -> str:
+    path = os.path.join(directory, name)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.writelines(json.dumps(c, ensure_ascii=False) + "\n" for c in calls)
+    return path
+
+
+def _external(argv: list[str], calls_path: str) -> Figure | None:
+    """A bench binary's JSON (rampart-oracle's keys); None if it failed."""
+    with open(calls_path, "rb") as stdin:
+        done = subprocess.run(argv, stdin=stdin, capture_output=True, check=False)
+    if done.returncode != 0:
+        print(f"  ! {Path(argv[0]).name} failed: {done.stderr.decode(errors='replace').strip()[:200]}")
+        return None
+    out = json.loads(done.stdout)
+    return Figure(out["decisions_per_s"], out["p50_us"], out["p99_us"], out["n"])
+
+
+def _go_bench(tmp: str) -> str | None:
+    """Build runtimes/go/cmd/policyc-bench; its path, or None (with a note)."""
+    go = next((g for g in GO_CANDIDATES if g and os.access(g, os.X_OK)), None)
+    module = REPO / "runtimes" / "go"
+    if go is None or not (module / "cmd" / "policyc-bench").is_dir():
+        print("  (go runtime skipped: " + ("no Go toolchain found" if go is None else "runtimes/go absent") + ")")
+        return None
+    binary = os.path.join(tmp, "policyc-bench")
+    env = {**os.environ, "GOFLAGS": "-mod=mod", "GOTOOLCHAIN": "local"}
+    done = subprocess.run([go, "build", "-o", binary, "./cmd/policyc-bench"], cwd=module, env=env,
+                          capture_output=True, check=False)
+    if done.returncode != 0:
+        print(f"  (go runtime skipped: build failed: {done.stderr.decode(errors='replace').strip()[:300]})")
+        return None
+    return binary
+
+
+def replicate_yaml(policy: Path, times: int, directory: str) -> str:
+    """POLICY with its policies repeated ``times`` times (names suffixed)."""
+    doc = yaml.safe_load(policy.read_text(encoding="utf-8"))
+    copies = [{**json.loads(json.dumps(p)), "name": f"{p['name']}#{i}"}  # no shared nodes: no YAML aliases
+              for i in range(times) for p in doc["policies"]]
+    doc["policies"] = copies
+    path = os.path.join(directory, f"x{times}.yaml")
+    Path(path).write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return path
+
+
+class Run:
+    """Every engine on one policy file and one temp directory."""
+
+    def __init__(self, policy: str, tmp: str, go_bench: str | None, seconds: float):
+        self.policy, self.tmp, self.go_bench, self.seconds = policy, tmp, go_bench, seconds
+        self.loaded = load_policy_set([policy])
+        self.data = compile_policy_set(self.loaded.policy_set, {policy: Path(policy).read_bytes()})
+        self.bundle_path = os.path.join(tmp, Path(policy).stem + ".bundle.json")
+        Path(self.bundle_path).write_bytes(self.data)
+        start = time.perf_counter()
+        self.bundle = load_bundle(self.data)
+        self.load_ms = (time.perf_counter() - start) * 1000
+
+    def engines(self, calls: list[dict], warmup: list[dict], reference: bool) -> dict[str, Figure]:
+        figures: dict[str, Figure] = {}
+        path = _jsonl(calls, self.tmp, "calls.jsonl")
+        if ORACLE.exists():
+            fig = _external([str(ORACLE), "bench", "-seconds", str(self.seconds), self.policy], path)
+            if fig is not None:
+                figures["rampart"] = fig
+        bundle = self.bundle
+        for call in warmup:  # RE2 DFA states, from calls not measured
+            bundle.decide(call)
+        for call in calls:  # the memos, for the warm figure
+            bundle.decide(call)
+        figures["python warm"] = measure(bundle.decide, calls, self.seconds)
+        figures["python new"] = measure(bundle.decide, calls, self.seconds, before=bundle.reset_caches)
+        if self.go_bench is not None:
+            fig = _external([self.go_bench, "-seconds", str(self.seconds), self.bundle_path], path)
+            if fig is not None:
+                figures["go"] = fig
+        if reference:
+            parsed = [ToolCall.from_mapping(c) for c in calls]
+            figures["reference"] = measure(lambda c: decide(self.loaded.policy_set, c), parsed,
+                                           self.seconds)
+        return figures
+
+
+def _print_table(title: str, figures: dict[str, Figure]) -> None:
+    base = figures.get("rampart")
+    print(f"\n{title}")
+    print(f"  {'engine':<12} {'decisions/s':>12} {'p50 us':>9} {'p99 us':>9} {'n':>8}  vs rampart")
+    for name, fig in figures.items():
+        ratio = f"{fig.rate / base.rate:8.1f}x" if base is not None else "       -"
+        print(f"  {name:<12} {fig.rate:12.0f} {fig.p50_us:9.1f} {fig.p99_us:9.1f} {fig.n:8d}  {ratio}")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("policy", nargs="?", default=str(CORPORA / "policies" / "standard.yaml"))
-    parser.add_argument("--seconds", type=float, default=3.0)
+    default = CORPORA / "policies" / "standard.yaml"
+    if not default.exists():
+        default = REPO / "stdlib_policies" / "standard.yaml"
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("policy", nargs="?", default=str(default))
+    parser.add_argument("--seconds", type=float, default=3.0, help="per engine and workload (default 3)")
+    parser.add_argument("--calls", type=int, default=10_000, help="distinct generated calls (default 10,000)")
+    parser.add_argument("--no-check", action="store_true", help="skip the cold `policyc check` figures")
+    parser.add_argument("--json", action="store_true", help="also print every figure as one JSON object")
     args = parser.parse_args()
-    calls = corpus_calls()
-    loaded = load_policy_set([args.policy])
-    source = {args.policy: Path(args.policy).read_bytes()}
-    data = compile_policy_set(loaded.policy_set, source)
-    start = time.perf_counter()
-    bundle = load_bundle(data)
-    load_ms = (time.perf_counter() - start) * 1000
-    parsed = [ToolCall.from_mapping(c) for c in calls]
-    ref = measure(lambda c: decide(loaded.policy_set, c), parsed, args.seconds)
-    bun = measure(bundle.decide, calls, args.seconds)
-    cold = measure(bundle.decide, calls, args.seconds, before=bundle.reset_caches)
-    print(f"policy {args.policy}: {len(loaded.policy_set.policies)} policies, {len(calls)} corpus calls")
-    print(f"bundle: {len(data)} bytes, load {load_ms:.1f} ms")
-    for name, (rate, p50, p99) in (("reference", ref), ("bundle", bun), ("bundle cold", cold)):
-        print(f"{name:11s}: {rate:10.0f} decisions/s  p50 {p50 * 1e6:8.1f} us  p99 {p99 * 1e6:8.1f} us")
-    print(f"ratio bundle/reference: {bun[0] / ref[0]:.1f}x (cold: {cold[0] / ref[0]:.1f}x)")
-    base = bun[0]
-    for times in (4, 16):
-        big = load_bundle(compile_policy_set(replicate(loaded.policy_set, times), source))
-        rate = measure(big.decide, calls, args.seconds)[0]
-        cold_rate = measure(big.decide, calls, args.seconds, before=big.reset_caches)[0]
-        print(f"x{times:<2d} replicated: {rate:10.0f} decisions/s  cost per decision {base / rate:.2f}x "
-              f"(cold: {cold_rate:.0f}/s, {cold[0] / cold_rate:.2f}x)")
+    results: dict[str, dict[str, dict]] = {}
+    with tempfile.TemporaryDirectory(prefix="policyc-bench-") as tmp:
+        go_bench = _go_bench(tmp)
+        run = Run(args.policy, tmp, go_bench, args.seconds)
+        print(f"policy {args.policy}: {len(run.loaded.policy_set.policies)} policies; "
+              f"bundle {len(run.data)} bytes, Python load {run.load_ms:.1f} ms")
+        if not ORACLE.exists():
+            print(f"  (rampart skipped: {ORACLE} not built; run ../shared/oracles/rampart/build.sh)")
+        distinct = realistic_calls(args.calls)
+        warmup = realistic_calls(min(args.calls, 5_000), seed=1)
+        workloads = {"distinct": distinct}
+        corpus = corpus_calls() if CORPORA.exists() else []
+        if corpus:
+            workloads = {"corpus": corpus, **workloads}
+        for name, calls in workloads.items():
+            figures = run.engines(calls, warmup, reference=True)
+            results[name] = {k: dataclasses.asdict(v) for k, v in figures.items()}
+            _print_table(f"{name}: {len(calls)} calls", figures)
+        base = results["distinct"]
+        for times in (4, 16):
+            big = Run(replicate_yaml(Path(args.policy), times, tmp), tmp, go_bench, args.seconds)
+            figures = big.engines(distinct, warmup, reference=False)
+            results[f"distinct x{times}"] = {k: dataclasses.asdict(v) for k, v in figures.items()}
+            print(f"\nx{times} replicated ({len(big.loaded.policy_set.policies)} policies), distinct calls: "
+                  "cost per decision vs x1")
+            for name, fig in figures.items():
+                print(f"  {name:<12} {fig.rate:12.0f}/s  {base[name]['rate'] / fig.rate:6.2f}x")
+    if args.json:
+        print(json.dumps(results, sort_keys=True))
+    if not args.no_check:
+        print()
+        sys.stdout.flush()
+        subprocess.run([sys.executable, str(REPO / "benchmarks" / "check.py"), args.policy], check=False)
 
 
 if __name__ == "__main__":
