@@ -1,0 +1,688 @@
+package policyc
+
+// The request and response decisions (Bundle.evaluate, evaluate_response,
+// decide of policyc/runtime/bundle.py). Every per-string fact is computed
+// at most once per decision (a per-decision memo); nothing is kept across
+// decisions, so each decision takes the full path.
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"policyc.dev/runtime/canon"
+)
+
+// Options of a decision: the time (zero: now) and the call history (nil:
+// none, so call_count never holds).
+type Options struct {
+	Now     time.Time
+	History CallHistory
+}
+
+type memoEntry struct {
+	key  string
+	bits Bits
+}
+
+type cmdFacts struct {
+	a       *canon.CommandAnalysis
+	union   Bits
+	needles Bits
+}
+
+type pathFacts struct {
+	hits  []Bits
+	union Bits
+}
+
+type evalCtx struct {
+	b       *Bundle
+	call    *ToolCall
+	fields  *Fields
+	now     int64
+	nowTime time.Time
+	history CallHistory
+	sc      scratch
+	memo    [nTables][]memoEntry
+	cmd     *cmdFacts
+	cmdKey  string
+	paths   *pathFacts
+	domain  Bits
+	domOK   bool
+	bools   [4][]bool
+	conds   []int
+	fieldsV Fields
+	planV   plan
+	stamp   []uint32
+	stampN  uint32
+	fired   []firing
+}
+
+var ctxPool = sync.Pool{New: func() any { return &evalCtx{} }}
+
+// reset empties a pooled context for a new decision (nothing carries over
+// but buffers).
+func (e *evalCtx) reset() {
+	for t := range e.memo {
+		e.memo[t] = e.memo[t][:0]
+	}
+	e.cmd, e.cmdKey, e.paths, e.domain, e.domOK = nil, "", nil, nil, false
+	e.fields, e.call, e.history = nil, nil, nil
+	e.sc.slab = e.sc.slab[:0]
+}
+
+func (e *evalCtx) boolBuf(n int, which int) []bool {
+	buf := &e.bools[which]
+	if cap(*buf) < n {
+		*buf = make([]bool, n)
+	}
+	*buf = (*buf)[:n]
+	for i := range *buf {
+		(*buf)[i] = false
+	}
+	return *buf
+}
+
+func (e *evalCtx) glob(t int, value string) Bits {
+	for _, m := range e.memo[t] {
+		if m.key == value {
+			return m.bits
+		}
+	}
+	var hit Bits
+	if overGlobLimit(value) {
+		hit = e.sc.bits(e.b.sizes[t])
+	} else {
+		hit = e.b.tables[t].scan(strings.ReplaceAll(value, "\\", "/"), &e.sc)
+	}
+	e.memo[t] = append(e.memo[t], memoEntry{value, hit})
+	return hit
+}
+
+func (e *evalCtx) command(command string) *cmdFacts {
+	if e.cmd != nil && e.cmdKey == command {
+		return e.cmd
+	}
+	b := e.b
+	a := canon.NewCommandAnalysis(command)
+	union := e.sc.bits(b.sizes[tCommand])
+	for _, s := range a.Spellings() {
+		union.or(e.glob(tCommand, s))
+	}
+	granting := a.GrantingTexts()
+	for _, s := range granting {
+		union.or(e.glob(tCommand, s))
+	}
+	for _, s := range a.FoldedSpellings() {
+		union.or(e.glob(tCommandFolded, s))
+	}
+	if a.HeadFold() {
+		for _, c := range granting {
+			union.or(e.glob(tCommandHeadFolded, canon.FoldHead(c)))
+		}
+	}
+	if a.Overflow() {
+		for i := 0; i < b.sizes[tCommand]; i++ {
+			union.set(i)
+		}
+	}
+	needles := e.sc.bits(len(b.substrings))
+	for _, i := range b.unscanned {
+		needles.set(i)
+	}
+	for _, t := range a.ContainsTexts() {
+		needles.or(b.tables[tCommandSubstring].scan(t, &e.sc))
+	}
+	for _, c := range a.Components() {
+		needles.or(b.tables[tCommandNeedle].scan(c, &e.sc))
+	}
+	e.cmd = &cmdFacts{a, union, needles}
+	e.cmdKey = command
+	return e.cmd
+}
+
+func (e *evalCtx) path(path string, workdir *string) *pathFacts {
+	if e.paths != nil {
+		return e.paths
+	}
+	b := e.b
+	pf := &pathFacts{union: e.sc.bits(b.sizes[tPath])}
+	for _, s := range PathSpellings(path, workdir) {
+		hit := e.sc.bits(b.sizes[tPath])
+		hit.or(e.glob(tPath, s))
+		if joined, ok := JoinedSpelling(s, workdir); ok {
+			hit.or(e.glob(tPath, joined).and(b.absolute))
+		}
+		if rest, ok := WorkdirRest(s, workdir); ok {
+			hit.or(e.glob(tPathJoined, rest))
+		}
+		pf.hits = append(pf.hits, hit)
+		pf.union.or(hit)
+	}
+	e.paths = pf
+	return pf
+}
+
+func (e *evalCtx) domainIDs(value string) Bits {
+	if e.domOK {
+		return e.domain
+	}
+	norm := NormalizeDomain(value)
+	if norm == "" {
+		e.domain = e.sc.bits(e.b.sizes[tDomain])
+	} else {
+		e.domain = e.b.tables[tDomain].scan(norm, &e.sc)
+	}
+	e.domOK = true
+	return e.domain
+}
+
+func (e *evalCtx) fieldIDs(table int) Bits {
+	f, call := e.fields, e.call
+	switch table {
+	case tCommand:
+		if f.HasCommand {
+			return e.command(f.Command).union
+		}
+	case tCommandSubstring:
+		if f.HasCommand {
+			return e.command(f.Command).needles
+		}
+	case tPath:
+		if f.HasPath {
+			return e.path(f.Path, f.Workdir).union
+		}
+	case tDomain:
+		if f.HasDomain {
+			return e.domainIDs(f.Domain)
+		}
+	case tURL:
+		if f.HasURL {
+			return e.glob(tURL, f.URL)
+		}
+	case tSession:
+		if call.Session != "" {
+			return e.glob(tSession, call.Session)
+		}
+	case tEnv:
+		if f.HasCommand {
+			out := e.sc.bits(e.b.sizes[tEnv])
+			for _, n := range e.command(f.Command).a.EnvNames() {
+				out.or(e.glob(tEnv, n))
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+func (e *evalCtx) commandHolds(p *pred, command string, granting bool) bool {
+	facts := e.command(command)
+	if len(p.contains) == 0 && !p.patterns.meets(facts.union) {
+		return false
+	}
+	var matches, excludes, compositeMatches, folded, headFolded, compositeHeadFolded canon.Matcher
+	if p.hasPat {
+		globs := p.patterns
+		matches = func(s string) bool { return globs.meets(e.glob(tCommand, s)) }
+		folded = func(s string) bool { return globs.meets(e.glob(tCommandFolded, s)) }
+		headFolded = func(s string) bool { return globs.meets(e.glob(tCommandHeadFolded, s)) }
+	}
+	if p.hasExcl {
+		excl := p.exclusions
+		excludes = func(s string) bool { return excl.meets(e.glob(tCommand, s)) }
+	}
+	if p.hasComp {
+		comp := p.composite
+		compositeMatches = func(s string) bool { return comp.meets(e.glob(tCommand, s)) }
+		compositeHeadFolded = func(s string) bool { return comp.meets(e.glob(tCommandHeadFolded, s)) }
+	}
+	return facts.a.Matches(granting, matches, p.contains, excludes, compositeMatches, folded, headFolded,
+		compositeHeadFolded)
+}
+
+func (e *evalCtx) pathHolds(p *pred, path string, workdir *string, granting bool) bool {
+	pf := e.path(path, workdir)
+	if !p.patterns.meets(pf.union) {
+		return false
+	}
+	if granting {
+		for _, h := range pf.hits {
+			if !p.patterns.meets(h) {
+				return false
+			}
+		}
+	}
+	if !p.hasExcl {
+		return true
+	}
+	any, all := false, true
+	for _, h := range pf.hits {
+		if p.exclusions.meets(h) {
+			any = true
+		} else {
+			all = false
+		}
+	}
+	if granting {
+		return !any
+	}
+	return !all
+}
+
+func (e *evalCtx) predicateHolds(p *pred, granting bool) bool {
+	f := e.fields
+	switch p.field {
+	case tCommand:
+		return f.HasCommand && e.commandHolds(p, f.Command, granting)
+	case tPath:
+		return f.HasPath && e.pathHolds(p, f.Path, f.Workdir, granting)
+	case tEnv:
+		return p.patterns.meets(e.fieldIDs(tEnv))
+	case tDomain:
+		if !f.HasDomain {
+			return false
+		}
+	case tURL:
+		if !f.HasURL {
+			return false
+		}
+	case tSession:
+		if e.call.Session == "" {
+			return false
+		}
+	}
+	hits := e.fieldIDs(p.field)
+	return p.patterns.meets(hits) && !p.exclusions.meets(hits)
+}
+
+func (e *evalCtx) holds(c *cond) bool {
+	if c.always {
+		return true
+	}
+	positive := false
+	for i := range c.preds {
+		p := &c.preds[i]
+		if !p.hasPat && len(p.contains) == 0 {
+			if p.field == tSession && p.exclusions.meets(e.glob(tSession, e.call.Session)) {
+				return false
+			}
+			continue
+		}
+		if !e.predicateHolds(p, c.granting) {
+			return false
+		}
+		positive = true
+	}
+	if len(c.anyParam) > 0 {
+		ok := false
+		for _, q := range c.anyParam {
+			if text, present, _ := paramText(e.call, q.name); present && q.ids.meets(e.glob(tParam, pyLower(text))) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+		positive = true
+	}
+	if c.hasDepth {
+		d := e.call.Depth
+		if (c.low != nil && d.cmp(*c.low) < 0) || (c.high != nil && d.cmp(*c.high) > 0) {
+			return false
+		}
+		positive = true
+	}
+	if c.hasCount {
+		if e.history == nil {
+			return false
+		}
+		tool := e.call.Tool
+		if c.ccTool != nil {
+			tool = *c.ccTool
+		}
+		if (pyInt{small: e.history.Count(tool, c.window, e.nowTime)}).cmp(c.gte) < 0 {
+			return false
+		}
+		positive = true
+	}
+	return positive
+}
+
+// ------------------------------------------------------------- scope
+
+type plan struct {
+	inScope  []bool // conditions of the groups in scope
+	groups   []bool
+	always   []int
+	untrig   []int
+	tables   []int
+	response bool
+}
+
+func (e *evalCtx) plan() *plan {
+	b, call := e.b, e.call
+	pl := &e.planV
+	*pl = plan{groups: e.boolBuf(len(b.groups), 0), always: pl.always[:0], untrig: pl.untrig[:0],
+		tables: pl.tables[:0], inScope: e.boolBuf(len(b.conds), 1)}
+	tools := e.glob(tTool, call.Tool)
+	var mask uint32
+	for gid, g := range b.groups {
+		if g.agent >= 0 && !e.glob(tAgent, call.Agent).has(g.agent) {
+			continue
+		}
+		if g.session >= 0 && !e.glob(tSession, call.Session).has(g.session) {
+			continue
+		}
+		if g.hasTools && !g.tools.meets(tools) {
+			continue
+		}
+		pl.groups[gid] = true
+		mask |= g.tableMask
+		pl.response = pl.response || g.hasResp
+		for _, cid := range g.conds {
+			if pl.inScope[cid] {
+				continue
+			}
+			pl.inScope[cid] = true
+			c := b.conds[cid]
+			if c.always {
+				pl.always = append(pl.always, cid)
+			} else if c.live && len(c.trigger) == 0 {
+				pl.untrig = append(pl.untrig, cid)
+			}
+		}
+	}
+	for t := 0; t < nTables; t++ {
+		if mask&(1<<uint(t)) != 0 {
+			pl.tables = append(pl.tables, t)
+		}
+	}
+	return pl
+}
+
+// ----------------------------------------------------------- combining
+
+type firing struct {
+	pos  int
+	g    *group
+	rule int
+}
+
+func (e *evalCtx) fire(holding []bool, pl *plan, response bool) []firing {
+	b := e.b
+	fired := e.fired[:0]
+	if len(e.stamp) < len(b.groups) {
+		e.stamp = make([]uint32, len(b.groups))
+	}
+	e.stampN++
+	if e.stampN == 0 {
+		for i := range e.stamp {
+			e.stamp[i] = 0
+		}
+		e.stampN = 1
+	}
+	for cid, h := range holding {
+		if !h {
+			continue
+		}
+		for _, gid := range b.condGroups[cid] {
+			if !pl.groups[gid] || e.stamp[gid] == e.stampN {
+				continue
+			}
+			e.stamp[gid] = e.stampN
+			g := b.groups[gid]
+			for r, ru := range g.rules {
+				if holding[ru.cond] && (ru.expires == nil || *ru.expires > e.now) {
+					pos := g.order[0]
+					if response {
+						pos = g.responseOrder[0]
+					}
+					fired = append(fired, firing{pos, g, r})
+					break
+				}
+			}
+		}
+	}
+	for i := 1; i < len(fired); i++ { // insertion sort: few groups fire
+		for j := i; j > 0 && fired[j].pos < fired[j-1].pos; j-- {
+			fired[j], fired[j-1] = fired[j-1], fired[j]
+		}
+	}
+	e.fired = fired
+	return fired
+}
+
+func best(fired []firing) firing {
+	top := fired[0]
+	for _, f := range fired[1:] {
+		if f.g.rules[f.rule].rank > top.g.rules[top.rule].rank {
+			top = f
+		}
+	}
+	return top
+}
+
+func makeDecision(top firing, fired []firing, response bool, effect string) *Decision {
+	ru := top.g.rules[top.rule]
+	action := ru.effect
+	if effect != "" {
+		action = effect
+	}
+	message := ru.message
+	if top.g.project && action == "deny" {
+		message = projectPrefix + message
+	}
+	var names []string
+	if len(fired) == 1 {
+		names = append(names, top.g.names...)
+	} else {
+		type member struct {
+			pos  int
+			name string
+		}
+		var members []member
+		for _, f := range fired {
+			order := f.g.order
+			if response {
+				order = f.g.responseOrder
+			}
+			for i, n := range f.g.names {
+				members = append(members, member{order[i], n})
+			}
+		}
+		sort.Slice(members, func(i, j int) bool {
+			if members[i].pos != members[j].pos {
+				return members[i].pos < members[j].pos
+			}
+			return members[i].name < members[j].name
+		})
+		for _, m := range members {
+			names = append(names, m.name)
+		}
+	}
+	return &Decision{Action: action, Message: message, MatchedPolicies: names, Rule: top.g.refs[0][top.rule],
+		Project: top.g.project}
+}
+
+func (e *evalCtx) evaluate() *Decision {
+	b := e.b
+	fields := &e.fieldsV
+	if err := fillFields(e.call, fields); err != nil {
+		return deny("ambiguous tool input (" + err.Error() + "); failing closed")
+	}
+	e.fields = fields
+	tooLong, err := overlongField(e.call, fields, b.paramNames)
+	if err != nil {
+		return deny("tool call holds a number out of range; failing closed")
+	}
+	if tooLong != "" {
+		return deny(fmt.Sprintf("%s exceeds the %d-byte policy matching limit; failing closed", tooLong, MaxGlobInputBytes))
+	}
+	pl := e.plan()
+	holding := e.boolBuf(len(b.conds), 2)
+	for _, cid := range pl.always {
+		holding[cid] = true
+	}
+	candidate := e.boolBuf(len(b.conds), 3)
+	for _, cid := range pl.untrig {
+		candidate[cid] = true
+	}
+	for _, t := range pl.tables {
+		idx := b.triggers[t]
+		ids := e.fieldIDs(t)
+		if ids == nil || idx == nil {
+			continue
+		}
+		inScope := pl.inScope
+		ids.each(func(pid int) {
+			for _, cid := range idx[pid] {
+				if inScope[cid] { // a condition of no group in scope cannot fire
+					candidate[cid] = true
+				}
+			}
+		})
+	}
+	for cid, on := range candidate {
+		if on && !holding[cid] && e.holds(b.conds[cid]) {
+			holding[cid] = true
+		}
+	}
+	fired := e.fire(holding, pl, false)
+	def := b.defaultEffect
+	if len(fired) == 0 {
+		if b.projectDefault != "" && rankOf(b.projectDefault) > rankOf(def) {
+			def = b.projectDefault
+		}
+		return &Decision{Action: def, Message: "no matching rule; using default action"}
+	}
+	top := best(fired)
+	globalFired := !fired[0].g.project
+	if !globalFired && top.g.rules[top.rule].rank < rankOf(def) {
+		return makeDecision(top, fired, false, def)
+	}
+	return makeDecision(top, fired, false, "")
+}
+
+func (e *evalCtx) evaluateResponse(response string) *Decision {
+	b := e.b
+	pl := e.plan()
+	var fired []firing
+	if pl.response && response != "" {
+		hits := b.tables[tResponse].scan(responseWindow(response), &e.sc)
+		holding := e.boolBuf(len(b.conds), 2)
+		hits.each(func(pid int) {
+			for _, cid := range b.respTriggers[pid] {
+				if !b.conds[cid].respExcl.meets(hits) {
+					holding[cid] = true
+				}
+			}
+		})
+		fired = e.fire(holding, pl, true)
+	}
+	if len(fired) == 0 {
+		return &Decision{Action: "allow", Message: "no matching response rule; response allowed"}
+	}
+	top := best(fired)
+	effect := top.g.rules[top.rule].effect
+	if effect == "webhook" {
+		effect = "deny"
+	}
+	return makeDecision(top, fired, true, effect)
+}
+
+func (b *Bundle) ctx(call *ToolCall, opts *Options) *evalCtx {
+	e := ctxPool.Get().(*evalCtx)
+	e.reset()
+	e.b, e.call = b, call
+	if opts != nil {
+		e.history = opts.History
+		e.nowTime = opts.Now
+	}
+	if e.nowTime.IsZero() {
+		e.nowTime = time.Now()
+	}
+	e.nowTime = e.nowTime.UTC().Truncate(time.Microsecond)
+	e.now = Micros(e.nowTime)
+	return e
+}
+
+func safely(run func() *Decision) (d *Decision) {
+	defer func() {
+		if r := recover(); r != nil {
+			text := errorText(r)
+			if len(text) > 200 {
+				text = text[:200] + "..."
+			}
+			d = deny("internal error deciding the call (panic: " + text + "); failing closed")
+		}
+	}()
+	return run()
+}
+
+func (e *evalCtx) release() {
+	e.reset()
+	e.b = nil
+	ctxPool.Put(e)
+}
+
+func (b *Bundle) request(call *ToolCall, opts *Options) *Decision {
+	e := b.ctx(call, opts)
+	defer e.release()
+	return e.evaluate()
+}
+
+func (b *Bundle) response(call *ToolCall, response string, opts *Options) *Decision {
+	e := b.ctx(call, opts)
+	defer e.release()
+	return e.evaluateResponse(response)
+}
+
+// Evaluate is the request-side decision (Bundle.evaluate).
+func (b *Bundle) Evaluate(call *ToolCall, opts *Options) *Decision {
+	return safely(func() *Decision { return b.request(call, opts) })
+}
+
+// EvaluateResponse is the response-side decision (Bundle.evaluate_response).
+func (b *Bundle) EvaluateResponse(call *ToolCall, response string, opts *Options) *Decision {
+	return safely(func() *Decision { return b.response(call, response, opts) })
+}
+
+// Decide is Bundle.decide on a parsed call.
+func (b *Bundle) Decide(call *ToolCall, opts *Options) *Decision {
+	return safely(func() *Decision {
+		request := b.request(call, opts)
+		if call.Response == nil || request.Action == "deny" {
+			return request
+		}
+		response := b.response(call, *call.Response, opts)
+		if rankOf(response.Action) > rankOf(request.Action) {
+			return response
+		}
+		return request
+	})
+}
+
+// DecideAny is Bundle.decide on a decoded JSON value: a call that cannot
+// be read is denied (`invalid tool call (REASON); failing closed`).
+func (b *Bundle) DecideAny(call *Value, opts *Options) *Decision {
+	tc, err := CallFromValue(call)
+	if err != nil {
+		return deny("invalid tool call (" + err.Error() + "); failing closed")
+	}
+	return b.Decide(tc, opts)
+}
+
+// DecideValue is what policyc eval does with a decoded line: the error is
+// from_mapping's (printed as the line's error).
+func (b *Bundle) DecideValue(call *Value, opts *Options) (*Decision, error) {
+	tc, err := CallFromValue(call)
+	if err != nil {
+		return nil, err
+	}
+	return b.Decide(tc, opts), nil
+}
