@@ -27,8 +27,10 @@ clock, as Rampart's ``bench`` does):
   found (PATH, .venv/bin, the oracle's); skipped with a note otherwise.
 * ``reference``: ``policyc.evaluate.decide`` on the IR.
 
-Then growth: the policy replicated x4 and x16 (policy names suffixed),
-cost per decision relative to x1, for every engine that ran. Last, the cold
+The reference evaluator decides the first 1,000 calls of a workload. Then
+growth: the policy replicated x4 and x16 (policy names suffixed) on the
+first 2,000 distinct calls, cost per decision relative to x1 on the same
+calls, for every engine that ran. Last, the cold
 ``policyc check`` figures of benchmarks/check.py. Numbers, never a timed
 test: quote them in notes, compare ratios within one run.
 """
@@ -59,6 +61,11 @@ from policyc.loader import load_policy_set  # noqa: E402
 from policyc.runtime import load_bundle  # noqa: E402
 
 ORACLE = Path.home() / ".cache" / "policyc-oracles" / "rampart" / "bin" / "rampart-oracle"
+#: The reference evaluator decides at most this many of a workload's calls.
+REFERENCE_CALLS = 1_000
+#: The replicated policies decide this many of the distinct calls (Rampart
+#: slows down about linearly with the policy count).
+GROWTH_CALLS = 2_000
 GO_CANDIDATES = (shutil.which("go"), str(REPO / ".venv" / "bin" / "go"),
                  str(Path.home() / ".cache" / "policyc-oracles" / "rampart" / "gov" / "bin" / "go"))
 
@@ -176,8 +183,8 @@ class Run:
             fig = _external([self.go_bench, "-seconds", str(self.seconds), self.bundle_path], path)
             if fig is not None:
                 figures["go"] = fig
-        if reference:
-            parsed = [ToolCall.from_mapping(c) for c in calls]
+        if reference:  # slow: at most REFERENCE_CALLS of them
+            parsed = [ToolCall.from_mapping(c) for c in calls[:REFERENCE_CALLS]]
             figures["reference"] = measure(lambda c: decide(self.loaded.policy_set, c), parsed,
                                            self.seconds)
         return figures
@@ -221,10 +228,11 @@ def main() -> None:
             figures = run.engines(calls, warmup, reference=True)
             results[name] = {k: dataclasses.asdict(v) for k, v in figures.items()}
             _print_table(f"{name}: {len(calls)} calls", figures)
-        base = results["distinct"]
+        base = {name: dataclasses.asdict(fig) for name, fig in
+                run.engines(distinct[:GROWTH_CALLS], warmup, reference=False).items()}
         for times in (4, 16):
             big = Run(replicate_yaml(Path(args.policy), times, tmp), tmp, go_bench, args.seconds)
-            figures = big.engines(distinct, warmup, reference=False)
+            figures = big.engines(distinct[:GROWTH_CALLS], warmup, reference=False)
             results[f"distinct x{times}"] = {k: dataclasses.asdict(v) for k, v in figures.items()}
             print(f"\nx{times} replicated ({len(big.loaded.policy_set.policies)} policies), distinct calls: "
                   "cost per decision vs x1")
