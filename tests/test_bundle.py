@@ -30,6 +30,8 @@ from policyc.loader import assemble
 from policyc.patterns import PatternError, domain_of, parse_glob, path_spellings
 from policyc.patterns.glob import CharClass, DoubleStar, Literal, Question, Star
 from policyc.runtime import BundleError, fail_closed, load_bundle
+from policyc.runtime.matching import call_key
+from policyc.testing import run_file
 
 from .conftest import CORPORA, REPO, needs_corpora
 
@@ -421,6 +423,51 @@ def test_a_naive_now_is_read_as_utc(tmp_path):
     assert bundle.decide({"tool": "exec", "params": {}}, now=before, history=History()).message == "busy"
     with pytest.raises(TypeError, match="datetime"):
         bundle.evaluate(call, now="2026-01-15T12:00:00")
+
+
+def test_the_decision_memo_keeps_every_distinction_a_decision_sees(tmp_path):
+    bundle = load_bundle(_small_bytes(tmp_path))
+    before, noon = _dt.datetime(2026, 1, 15, 11, 59), _dt.datetime(2026, 1, 15, 12, 0)
+    call = {"tool": "exec", "params": {"command": "npm publish"}}
+    assert [bundle.decide(call, now=t).action for t in (before, noon, before, noon)] == \
+        ["allow", "deny", "allow", "deny"]  # expiry intervals are part of the key
+    deep = {"tool": "exec", "params": {}, "agent_depth": 2}
+    assert [bundle.decide(d, now=before).message for d in (deep, {**deep, "agent_depth": 1}, deep)] == \
+        ["deep", "no matching rule; using default action", "deep"]
+    assert bundle.decide({**deep, "agent_depth": True}).message.startswith("invalid tool call")
+    prompts = [{"tool": "x", "input": {"prompt": v}} for v in ("ignore all", True, "true")]
+    assert [bundle.decide(p, now=before).message for p in prompts] == \
+        ["prompt", "no matching rule; using default action", "no matching rule; using default action"]
+
+    class Busy:
+        def count(self, tool, window_seconds, now):
+            return 5
+
+    plain = {"tool": "exec", "params": {}}
+    assert bundle.decide(plain, now=before).message != "busy"
+    assert bundle.decide(plain, now=before, history=Busy()).message == "busy"  # a history bypasses the memo
+    assert bundle._decisions
+    bundle.reset_caches()
+    assert not bundle._decisions
+
+
+def test_call_keys_keep_types_apart_and_refuse_what_they_cannot_key():
+    keys = [call_key(c) for c in ({"a": 1}, {"a": True}, {"a": "1"}, {"a": [1]}, {"a": {"1": None}},
+                                  {"a": None}, {"b": 1, "a": 1}, {"a": 1, "b": 1})]
+    assert None not in keys and len(set(keys)) == len(keys)
+    for unkeyable in ({"a": 0.0}, {1: "x"}, {"r": "x" * 9000}, {"a": (1,)}, ["tool"], _Unreadable(tool="x")):
+        assert call_key(unkeyable) is None
+
+
+@needs_corpora
+def test_memoized_decisions_equal_fresh_ones():
+    calls = [c.case.call for path in sorted((CORPORA / "rampart").rglob("*.yaml")) for c in run_file(str(path)).cases]
+    warm = [STANDARD_BUNDLE.decide(c) for c in calls + calls][len(calls):]
+    fresh = []
+    for c in calls:
+        STANDARD_BUNDLE.reset_caches()
+        fresh.append(STANDARD_BUNDLE.decide(c))
+    assert warm == fresh
 
 
 class _Unreadable(dict):

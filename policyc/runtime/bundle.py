@@ -31,6 +31,7 @@ internal error) into a ``deny`` decision instead of an exception.
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import json
 from collections.abc import Callable, Mapping
@@ -44,7 +45,7 @@ from policyc.callfields import (
     MAX_GLOB_INPUT_BYTES, Ambiguous, Fields, NumberOutOfRange, ToolCall, overlong_field, param_text,
 )
 
-from .matching import EMPTY, Memo, Table
+from .matching import EMPTY, MAX_ENTRIES, Memo, Table, call_key
 from .model import (
     CALL_MODEL, COMBINING, DIALECT, PROJECT_PREFIX, RANK, BundleError, CallHistory, Decision, RuleRef,
     refuse_other_kinds,
@@ -294,6 +295,10 @@ class Bundle:
         self._trigger = [c.trigger() for c in self._conds]
         self._index()
         self._plans: dict[tuple[str, str, str], _Plan] = {}
+        self._decisions: dict[tuple, Decision] = {}
+        # Decisions change with `now` only at rule expiry instants: between
+        # two of them, the set of live rules is fixed.
+        self._expiries = sorted({r.expires for g in self._groups for r in g.rules if r.expires is not None})
 
     def _ids(self, table: str, ids: Any) -> frozenset[int]:
         out = frozenset(_typed(ids, list, f"a list of {table} pattern ids"))
@@ -577,7 +582,30 @@ class Bundle:
         loading; decisions do not change."""
         self._memo = Memo(self._memo.tables, self._unscanned, self._memo.absolute_paths)
         self._plans = {}
+        self._decisions = {}
         clear_memos()
+
+    def _remembered(self, kind: str, call: Any, moment: _dt.datetime, history: CallHistory | None,
+                    run: Callable[[ToolCall], Decision]) -> Decision:
+        """``self._safely(call, run)``, memoized per call content (``kind``:
+        which decision), expiry interval of ``moment`` (``bisect`` over the
+        rules' ``expires_at``) and nothing else: a decision is a pure
+        function of those when no ``history`` is given. A call
+        :func:`call_key` cannot key, and internal-error denials, are not
+        kept."""
+        key = call_key(call) if history is None else None
+        if key is None:
+            return self._safely(call, run)
+        key = (kind, bisect.bisect_right(self._expiries, moment), key)
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self._safely(call, run)
+            if decision.message.startswith(("internal error", "tool call nests too deeply")):
+                return decision
+            if len(self._decisions) >= MAX_ENTRIES:
+                self._decisions.clear()
+            self._decisions[key] = decision
+        return decision
 
     def _safely(self, call: Any, run: Callable[[ToolCall], Decision]) -> Decision:
         """``run`` on the parsed call; a deny instead of any exception: the
@@ -614,7 +642,8 @@ class Bundle:
         datetime. Raises ``TypeError`` only for a ``now`` that is not a
         ``datetime``."""
         moment = _moment(now)
-        return self._safely(call, lambda parsed: self._evaluate(parsed, moment, history))
+        return self._remembered("request", call, moment, history,
+                                lambda parsed: self._evaluate(parsed, moment, history))
 
     def _evaluate(self, call: ToolCall, now: _dt.datetime, history: CallHistory | None) -> Decision:
         try:
@@ -696,4 +725,4 @@ class Bundle:
             response = self._evaluate_response(parsed, parsed.response, moment)
             return response if RANK[response.action] > RANK[request.action] else request
 
-        return self._safely(call, run)
+        return self._remembered("decide", call, moment, history, run)

@@ -99,6 +99,50 @@ class Table:
         return frozenset(out)
 
 
+#: Longest string (characters) a call keyed for the decision memo may hold;
+#: a call with a longer one (a response body, a huge command) is decided
+#: without it, so the memo's memory stays bounded.
+MAX_KEYED_TEXT = 8192
+_MAX_KEYED_DEPTH = 16
+
+
+class _Unkeyable(Exception):
+    pass
+
+
+def call_key(call: Any) -> tuple | None:
+    """A hashable image of a JSON-shaped call (a ``dict``) that keeps every
+    distinction a decision can see: value types (``1``, ``True`` and
+    ``"1"`` differ), key order, nesting. None when the call holds anything
+    else: floats (``-0.0 == 0.0``), non-string keys, strings over
+    ``MAX_KEYED_TEXT``, nesting over 16 levels, other types."""
+    if type(call) is not dict:
+        return None
+    try:
+        return _frozen(call, 0)
+    except _Unkeyable:
+        return None
+
+
+def _frozen(value: Any, depth: int) -> Any:
+    kind = type(value)
+    if kind is str:
+        if len(value) > MAX_KEYED_TEXT:
+            raise _Unkeyable
+        return value
+    if depth > _MAX_KEYED_DEPTH:
+        raise _Unkeyable
+    if kind is dict:
+        if any(type(k) is not str for k in value):
+            raise _Unkeyable
+        return ("d", tuple((k, _frozen(v, depth + 1)) for k, v in value.items()))
+    if kind is list:
+        return ("l", tuple(_frozen(v, depth + 1) for v in value))
+    if kind is bool or kind is int or value is None:
+        return (kind.__name__, value)
+    raise _Unkeyable
+
+
 class CommandFacts:
     """A command's spec §5 analysis plus ``union``, the ids of every command
     pattern matching any restrictive spelling, and ``needles``, the ids of
