@@ -77,3 +77,37 @@ func BenchmarkCanonOnly(b *testing.B) {
 		a.HeadFold()
 	}
 }
+
+// BenchmarkDecideFile: the standard policy's vector bundle (or
+// POLICYC_BENCH_BUNDLE) deciding the calls of POLICYC_BENCH_CALLS (a JSON
+// lines file, e.g. benchmarks.calls.realistic_calls); skipped without it.
+func BenchmarkDecideFile(b *testing.B) {
+	path := os.Getenv("POLICYC_BENCH_CALLS")
+	if path == "" {
+		b.Skip("POLICYC_BENCH_CALLS not set")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bundlePath := os.Getenv("POLICYC_BENCH_BUNDLE")
+	if bundlePath == "" {
+		bundlePath = "../vectors/stdlib__standard.bundle.json"
+	}
+	bundle, err := LoadBundle(bundlePath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var calls []Value
+	for _, line := range bytes.Split(bytes.TrimSpace(data), []byte("\n")) {
+		if v, err := ParseJSON(line, MaxCallDepth, false); err == nil {
+			calls = append(calls, v)
+		}
+	}
+	opts := &Options{Now: time.Now()}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		bundle.DecideAny(&calls[i%len(calls)], opts)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/big"
 	"os"
+	pathpkg "path"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,38 +36,26 @@ const goSpace = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u20
 const pySpace = goSpace + "\x1c\x1d\x1e\x1f"
 
 // GoTrim is Go strings.TrimSpace (callfields.go_trim).
-func GoTrim(s string) string { return strings.Trim(s, goSpace) }
+// (strings.TrimSpace trims exactly goSpace, unicode.IsSpace, with an ASCII
+// fast path.)
+func GoTrim(s string) string { return strings.TrimSpace(s) }
 
 // PyStrip is Python str.strip().
-func PyStrip(s string) string { return strings.Trim(s, pySpace) }
-
-// CleanPath is callfields.clean_path (Go filepath.Clean on Unix).
-func CleanPath(path string) string {
-	rooted := strings.HasPrefix(path, "/")
-	parts := make([]string, 0, 8)
-	for _, part := range strings.Split(path, "/") {
-		switch part {
-		case "", ".":
-			continue
-		case "..":
-			if len(parts) > 0 && parts[len(parts)-1] != ".." {
-				parts = parts[:len(parts)-1]
-			} else if !rooted {
-				parts = append(parts, "..")
-			}
-			continue
-		}
-		parts = append(parts, part)
+func PyStrip(s string) string {
+	if s == "" || !isPySpaceByte(s[0]) && !isPySpaceByte(s[len(s)-1]) {
+		return s
 	}
-	body := strings.Join(parts, "/")
-	if rooted {
-		return "/" + body
-	}
-	if body == "" {
-		return "."
-	}
-	return body
+	return strings.Trim(s, pySpace)
 }
+
+// isPySpaceByte: the byte may start or end a character of pySpace (any
+// non-ASCII byte may).
+func isPySpaceByte(c byte) bool {
+	return c >= 0x80 || c == ' ' || '\t' <= c && c <= '\r' || 0x1c <= c && c <= 0x1f
+}
+
+// CleanPath is callfields.clean_path: Go's path.Clean (filepath.Clean on Unix).
+func CleanPath(p string) string { return pathpkg.Clean(p) }
 
 func joinPath(directory, path string) string {
 	if directory == "" {

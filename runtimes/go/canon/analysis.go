@@ -47,9 +47,9 @@ type grantAnalysis struct {
 	truncated  bool
 }
 
-func newGrantAnalysis(command string) *grantAnalysis {
+func newGrantAnalysis(m *memo, command string) *grantAnalysis {
 	extract := newExtractor()
-	g := &grantAnalysis{normalized: normalize(command, posix)}
+	g := &grantAnalysis{normalized: m.normalize(command, posix)}
 	if g.normalized == "" {
 		g.normalized = command
 	}
@@ -66,7 +66,7 @@ func newGrantAnalysis(command string) *grantAnalysis {
 	comps := segments
 	for _, body := range bodies {
 		for _, seg := range split(body, posix) {
-			if n := normalize(seg, posix); n != "" {
+			if n := m.normalize(seg, posix); n != "" {
 				seg = n
 			}
 			comps = append(comps, seg)
@@ -78,7 +78,7 @@ func newGrantAnalysis(command string) *grantAnalysis {
 			kept = append(kept, c)
 		}
 	}
-	g.components = dedupe(kept)
+	g.components = dedupeInPlace(kept)
 	return g
 }
 
@@ -88,7 +88,8 @@ func CommandSpellings(command string) []string {
 	if goTrim(command) == "" || tooLong(command) {
 		return []string{command}
 	}
-	spellings, _, _ := restrictiveSpellings(command, newGrantAnalysis(command).components)
+	m := &memo{}
+	spellings, _, _ := restrictiveSpellings(m, command, newGrantAnalysis(m, command).components)
 	return spellings
 }
 
@@ -101,7 +102,7 @@ func CommandComponents(command string) []string {
 	if tooLong(command) {
 		return split(command, posix)
 	}
-	return newGrantAnalysis(command).components
+	return newGrantAnalysis(nil, command).components
 }
 
 // IsComposite ports canonicalize.is_composite: several segments or any
@@ -113,7 +114,7 @@ func IsComposite(command string) bool {
 	if tooLong(command) {
 		return len(split(command, posix)) > 1
 	}
-	return newGrantAnalysis(command).composite
+	return newGrantAnalysis(nil, command).composite
 }
 
 // containsFolded ports canonicalize._contains_folded: some needle occurs in

@@ -16,11 +16,35 @@ type CommandAnalysis struct {
 	parts     map[string]*CommandAnalysis
 	env       []string
 	envDone   bool
+	plain     bool
+	contains  []string
+	memo      *memo
 }
 
-// NewCommandAnalysis is the analysis of command; nothing is computed yet.
+// NewCommandAnalysis is the analysis of command. A plain command (see
+// plain.go) is analysed at once, without tokenizing; for any other nothing
+// is computed yet.
 func NewCommandAnalysis(command string) *CommandAnalysis {
-	return &CommandAnalysis{command: command}
+	return newAnalysis(command, nil)
+}
+
+// newAnalysis is the analysis of command, memoizing normalizations in m
+// (shared with the parent analysis of a component; nil: a new one).
+func newAnalysis(command string, m *memo) *CommandAnalysis {
+	a := &CommandAnalysis{command: command, memo: m}
+	if !plainFastPath {
+		return a
+	}
+	if segments, ok := plainSegments(command, nil); ok { // every reading is known
+		g := plainGrant(segments)
+		a.grant, a.plain = g, true
+		spellings := make([]string, 0, 2+len(segments))
+		spellings = append(spellings, command, g.normalized)
+		a.spellings = dedupeInPlace(append(spellings, segments...))
+		a.folded = []string{}
+		a.envDone = true
+	}
+	return a
 }
 
 func (a *CommandAnalysis) blank() bool {
@@ -33,7 +57,7 @@ func (a *CommandAnalysis) Spellings() []string {
 		if a.blank() || tooLong(a.command) {
 			a.spellings = []string{a.command}
 		} else {
-			a.spellings, a.folded, a.overflow = restrictiveSpellings(a.command, a.grantAnalysis().components)
+			a.spellings, a.folded, a.overflow = restrictiveSpellings(a.m(), a.command, a.grantAnalysis().components)
 		}
 	}
 	return a.spellings
@@ -50,13 +74,15 @@ func (a *CommandAnalysis) Overflow() bool {
 // folded: the raw command and, when it holds a quote or a backslash and
 // normalizing changes it, its normalization.
 func (a *CommandAnalysis) ContainsTexts() []string {
-	texts := []string{a.command}
-	if strings.ContainsAny(a.command, `'"\`) {
-		if norm := normalize(a.command, posix); norm != a.command {
-			texts = append(texts, norm)
+	if a.contains == nil {
+		a.contains = []string{a.command}
+		if !a.plain && strings.ContainsAny(a.command, `'"\`) {
+			if norm := a.m().normalize(a.command, posix); norm != a.command {
+				a.contains = append(a.contains, norm)
+			}
 		}
 	}
-	return texts
+	return a.contains
 }
 
 // FoldedSpellings are the lower-cased cmd.exe/PowerShell readings of the
@@ -69,6 +95,9 @@ func (a *CommandAnalysis) FoldedSpellings() []string {
 // HeadFold reports whether a granting rule folds the executable's case: the
 // command looks like a cmd.exe or PowerShell wrapper.
 func (a *CommandAnalysis) HeadFold() bool {
+	if a.plain { // a plain head names no cmd.exe or PowerShell
+		return false
+	}
 	d := wrapperDialect(a.command)
 	return d == cmdExe || d == powerShell
 }
@@ -80,7 +109,7 @@ func (a *CommandAnalysis) GrantingTexts() []string {
 		return []string{a.command}
 	}
 	g := a.grantAnalysis()
-	return dedupe(concat([]string{a.command, g.normalized}, g.components))
+	return dedupeInPlace(concat([]string{a.command, g.normalized}, g.components))
 }
 
 // EnvNames is EnvAssignmentNames(command).
@@ -102,7 +131,7 @@ func (a *CommandAnalysis) Components() []string {
 
 func (a *CommandAnalysis) grantAnalysis() *grantAnalysis {
 	if a.grant == nil {
-		a.grant = newGrantAnalysis(a.command)
+		a.grant = newGrantAnalysis(a.m(), a.command)
 	}
 	return a.grant
 }
@@ -114,8 +143,16 @@ func (a *CommandAnalysis) part(component string) *CommandAnalysis {
 		if a.parts == nil {
 			a.parts = map[string]*CommandAnalysis{}
 		}
-		p = NewCommandAnalysis(component)
+		p = newAnalysis(component, a.m())
 		a.parts[component] = p
 	}
 	return p
+}
+
+// m is the analysis's memo, made on first use.
+func (a *CommandAnalysis) m() *memo {
+	if a.memo == nil {
+		a.memo = &memo{}
+	}
+	return a.memo
 }

@@ -1,6 +1,7 @@
 package canon
 
 import (
+	"bytes"
 	"strings"
 )
 
@@ -190,7 +191,7 @@ func EnvAssignmentNames(command string) []string {
 	for _, d := range []dialect{posix, cmdExe, powerShell} {
 		c.collect(command, d, 0)
 	}
-	return dedupe(c.names)
+	return dedupeInPlace(c.names)
 }
 
 // mayAssign ports canonicalize._may_assign: false only when no reading can
@@ -200,6 +201,21 @@ func EnvAssignmentNames(command string) []string {
 func mayAssign(command string) bool {
 	if strings.ContainsAny(command, "=\x1b") {
 		return true
+	}
+	if ascii, _ := asciiCase(command); ascii {
+		var buf [512]byte
+		folded := buf[:0]
+		for i := 0; i < len(command); i++ {
+			c := command[i]
+			switch {
+			case c < 0x20 || c == '\'' || c == '"' || c == '\\' || c == '`' || c == '^':
+				continue
+			case 'A' <= c && c <= 'Z':
+				c += 'a' - 'A'
+			}
+			folded = append(folded, c)
+		}
+		return bytes.Contains(folded, []byte("env:")) || bytes.Contains(folded, []byte("setenvironmentvariable"))
 	}
 	folded := strings.Map(func(r rune) rune {
 		if r < 0x20 || strings.ContainsRune("'\"\\`^", r) {

@@ -91,7 +91,7 @@ func (a *CommandAnalysis) excluded(component string, excludes Matcher) bool {
 		if excludes(candidate) {
 			return true
 		}
-		if norm := normalize(candidate, posix); norm != candidate && excludes(norm) {
+		if norm := a.m().normalize(candidate, posix); norm != candidate && excludes(norm) {
 			return true
 		}
 	}
@@ -146,7 +146,7 @@ func (a *CommandAnalysis) granting(matches Matcher, contains []string, excludes,
 	if !granted && !componentsGranted(g.components, matches, contains, foldHeads && headFolded != nil, headFolded) {
 		return false
 	}
-	if excludes != nil && anyOf(dedupe(concat([]string{a.command, g.normalized}, g.components)), excludes) {
+	if excludes != nil && anyOf(dedupeInPlace(concat([]string{a.command, g.normalized}, g.components)), excludes) {
 		return false
 	}
 	return true

@@ -35,11 +35,24 @@ func hasControl(s string) bool {
 // normalizeSegment ports canonicalize._normalize_segment: a segment whose
 // first word names a shell is tokenized in that shell's dialect (cmd carets
 // removed), then unwrapped and stripped of leading redirections.
-func normalizeSegment(seg string, d dialect) string {
+func (m *memo) normalizeSegment(seg string, d dialect) string {
 	seg = goTrim(seg)
 	if seg == "" {
 		return ""
 	}
+	if m != nil {
+		if out, ok := m.segs.get(seg, d); ok {
+			return out
+		}
+	}
+	out := normalizeSegmentNew(seg, d)
+	if m != nil {
+		m.segs.put(seg, d, out)
+	}
+	return out
+}
+
+func normalizeSegmentNew(seg string, d dialect) string {
 	if own := wrapperDialect(seg); own != noDialect {
 		d = own
 	}
@@ -47,36 +60,118 @@ func normalizeSegment(seg string, d dialect) string {
 	if d == cmdExe {
 		words = removeCarets(words)
 	}
-	return strings.Join(stripRedirections(unwrap(words, d)), " ")
+	return joinWords(stripRedirections(unwrap(words, d)), seg)
+}
+
+// joinWords is strings.Join(words, " "), the tail of seg when it spells
+// exactly that (no copy).
+func joinWords(words []string, seg string) string {
+	if len(words) == 0 {
+		return ""
+	}
+	n := len(words) - 1
+	for _, w := range words {
+		n += len(w)
+	}
+	if n <= len(seg) {
+		tail, i := seg[len(seg)-n:], 0
+		for k, w := range words {
+			if k > 0 {
+				if tail[i] != ' ' {
+					return strings.Join(words, " ")
+				}
+				i++
+			}
+			if tail[i:i+len(w)] != w {
+				return strings.Join(words, " ")
+			}
+			i += len(w)
+		}
+		return tail
+	}
+	return strings.Join(words, " ")
 }
 
 // normalize ports canonicalize._normalize: segments normalized, joined by
 // " && ".
 func normalize(cmd string, d dialect) string {
+	return (*memo)(nil).normalize(cmd, d)
+}
+
+// normalize is normalize, memoized in m.
+func (m *memo) normalize(cmd string, d dialect) string {
+	if m != nil {
+		if out, ok := m.norms.get(cmd, d); ok {
+			return out
+		}
+	}
 	var out []string
 	for _, seg := range split(goTrim(sanitize(cmd)), d) {
-		if n := normalizeSegment(seg, d); n != "" {
+		if n := m.normalizeSegment(seg, d); n != "" {
 			out = append(out, n)
 		}
 	}
-	return strings.Join(out, " && ")
+	var joined string
+	if len(out) == 1 {
+		joined = out[0]
+	} else {
+		joined = strings.Join(out, " && ")
+	}
+	if m != nil {
+		m.norms.put(cmd, d, joined)
+	}
+	return joined
 }
 
 // extractor ports canonicalize._Extractor (the engine's ExtractSubcommands),
 // memoized and depth-bounded. Its results must not be modified.
 type extractor struct {
-	memo      map[string][]string
+	memo      []extracted // a short list; a map once it grows
+	big       map[string][]string
 	truncated bool
 }
 
+type extracted struct {
+	cmd    string
+	bodies []string
+}
+
 func newExtractor() *extractor {
-	return &extractor{memo: map[string][]string{}}
+	return &extractor{}
+}
+
+func (e *extractor) get(cmd string) ([]string, bool) {
+	if e.big != nil {
+		found, ok := e.big[cmd]
+		return found, ok
+	}
+	for i := range e.memo {
+		if e.memo[i].cmd == cmd {
+			return e.memo[i].bodies, true
+		}
+	}
+	return nil, false
+}
+
+func (e *extractor) put(cmd string, bodies []string) {
+	if e.big == nil && len(e.memo) < memoListMax {
+		e.memo = append(e.memo, extracted{cmd, bodies})
+		return
+	}
+	if e.big == nil {
+		e.big = make(map[string][]string, 2*memoListMax)
+		for _, x := range e.memo {
+			e.big[x.cmd] = x.bodies
+		}
+		e.memo = nil
+	}
+	e.big[cmd] = bodies
 }
 
 // bodies is every substitution body of cmd, each followed by its own
 // bodies, de-duplicated (_Extractor.__call__).
 func (e *extractor) bodies(cmd string, depth int) []string {
-	if found, ok := e.memo[cmd]; ok {
+	if found, ok := e.get(cmd); ok {
 		return found
 	}
 	if depth > MaxNesting {
@@ -89,8 +184,8 @@ func (e *extractor) bodies(cmd string, depth int) []string {
 		found = append(found, inner)
 		found = append(found, e.bodies(inner, depth+1)...)
 	}
-	result := dedupe(found)
-	e.memo[cmd] = result
+	result := dedupeInPlace(found)
+	e.put(cmd, result)
 	return result
 }
 
@@ -207,8 +302,39 @@ func evalBody(s string) []string {
 	return nil
 }
 
+// dedupeInPlace is dedupe reusing items (which the caller owns).
+func dedupeInPlace(items []string) []string {
+	if len(items) > 16 {
+		return dedupe(items)
+	}
+	out := items[:0]
+next:
+	for _, item := range items {
+		for _, o := range out {
+			if o == item {
+				continue next
+			}
+		}
+		out = append(out, item)
+	}
+	return out
+}
+
 // dedupe keeps the first of equal strings, in order (a new slice).
 func dedupe(items []string) []string {
+	if len(items) <= 16 {
+		out := make([]string, 0, len(items))
+	next:
+		for _, item := range items {
+			for _, o := range out {
+				if o == item {
+					continue next
+				}
+			}
+			out = append(out, item)
+		}
+		return out
+	}
 	seen := make(map[string]bool, len(items))
 	out := make([]string, 0, len(items))
 	for _, item := range items {

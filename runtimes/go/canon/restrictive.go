@@ -1,6 +1,7 @@
 package canon
 
 import (
+	pathpkg "path"
 	"strings"
 )
 
@@ -14,14 +15,53 @@ const MaxCanonicalAliases = 256
 
 const lineSpace = " \t\r\n"
 
-var (
-	bodyOpeners       = setOf("if", "elif", "while", "until", "then", "do", "else", "!")
-	bodyClosers       = setOf("fi", "done", "esac")
-	redirectTakesNext = setOf(">", ">>", "<", "<<", "<<<", "1>", "1>>", "2>", "2>>")
-	findSkip          = setOf("--", "-H", "-L", "-P")
-	hereStringShells  = setOf("bash", "sh", "zsh", "dash")
-	multicall         = setOf("busybox", "toybox")
-)
+func bodyOpeners(s string) bool {
+	switch s {
+	case "if", "elif", "while", "until", "then", "do", "else", "!":
+		return true
+	}
+	return false
+}
+
+func bodyClosers(s string) bool {
+	switch s {
+	case "fi", "done", "esac":
+		return true
+	}
+	return false
+}
+
+func redirectTakesNext(s string) bool {
+	switch s {
+	case ">", ">>", "<", "<<", "<<<", "1>", "1>>", "2>", "2>>":
+		return true
+	}
+	return false
+}
+
+func findSkip(s string) bool {
+	switch s {
+	case "--", "-H", "-L", "-P":
+		return true
+	}
+	return false
+}
+
+func hereStringShells(s string) bool {
+	switch s {
+	case "bash", "sh", "zsh", "dash":
+		return true
+	}
+	return false
+}
+
+func multicall(s string) bool {
+	switch s {
+	case "busybox", "toybox":
+		return true
+	}
+	return false
+}
 
 // leadingWord ports canonicalize._leading_word: (first word lower-cased, the
 // rest trimmed), words split on space/TAB/CR/LF.
@@ -46,7 +86,7 @@ func trimClosers(value string) string {
 			}
 		}
 		start := strings.LastIndexAny(value, lineSpace) + 1
-		if bodyClosers[Lower(value[start:])] {
+		if bodyClosers(Lower(value[start:])) {
 			value, changed = goTrim(value[:start]), true
 		}
 		if !changed {
@@ -109,7 +149,7 @@ func groupBodies(component string) []string {
 			continue
 		}
 		word, rest := leadingWord(candidate)
-		if !bodyOpeners[word] {
+		if !bodyOpeners(word) {
 			break
 		}
 		candidate, changed = rest, true
@@ -123,7 +163,7 @@ func groupBodies(component string) []string {
 		}
 	}
 	var bodies []string
-	for _, c := range dedupe(out) {
+	for _, c := range dedupeInPlace(out) {
 		if c != "" && c != original {
 			bodies = append(bodies, c)
 		}
@@ -134,19 +174,39 @@ func groupBodies(component string) []string {
 // restrictiveCandidates ports canonicalize._restrictive_candidates: the
 // command (trimmed), each granting component, and the group bodies of each.
 func restrictiveCandidates(command string, components []string) []string {
-	var out []string
-	seen := map[string]bool{}
+	out := make([]string, 0, 1+len(components))
+	var seen map[string]bool // out as a set, once it is long
+	has := func(s string) bool {
+		if seen != nil {
+			return seen[s]
+		}
+		for _, o := range out {
+			if o == s {
+				return true
+			}
+		}
+		return false
+	}
+	put := func(s string) {
+		out = append(out, s)
+		if seen != nil {
+			seen[s] = true
+		} else if len(out) > 16 {
+			seen = make(map[string]bool, 2*len(out))
+			for _, o := range out {
+				seen[o] = true
+			}
+		}
+	}
 	add := func(candidate string) {
 		candidate = goTrim(candidate)
-		if candidate == "" || seen[candidate] {
+		if candidate == "" || has(candidate) {
 			return
 		}
-		seen[candidate] = true
-		out = append(out, candidate)
+		put(candidate)
 		for _, body := range groupBodies(candidate) {
-			if !seen[body] {
-				seen[body] = true
-				out = append(out, body)
+			if !has(body) {
+				put(body)
 			}
 		}
 	}
@@ -205,7 +265,7 @@ func maskLiteralRedirects(command string) string {
 }
 
 func isRedirection(token string) bool {
-	return redirectTakesNext[token] || strings.ContainsAny(token, "<>")
+	return redirectTakesNext(token) || strings.ContainsAny(token, "<>")
 }
 
 // rmOperands ports canonicalize._rm_operands: the operands of a recursive,
@@ -217,7 +277,7 @@ func rmOperands(tokens []string) ([]string, bool) {
 		tok := tokens[i]
 		i++
 		switch {
-		case redirectTakesNext[tok]:
+		case redirectTakesNext(tok):
 			i++
 		case isRedirection(tok):
 		case ended:
@@ -238,35 +298,8 @@ func rmOperands(tokens []string) ([]string, bool) {
 	return operands, recursive && force
 }
 
-// cleanPath ports callfields.clean_path (Go filepath.Clean, Unix).
-func cleanPath(path string) string {
-	rooted := strings.HasPrefix(path, "/")
-	var parts []string
-	for _, part := range strings.Split(path, "/") {
-		switch {
-		case part == "" || part == ".":
-		case part == "..":
-			if len(parts) > 0 && parts[len(parts)-1] != ".." {
-				parts = parts[:len(parts)-1]
-			} else if !rooted {
-				parts = append(parts, "..")
-			}
-		default:
-			parts = append(parts, part)
-		}
-	}
-	body := strings.Join(parts, "/")
-	if rooted {
-		return "/" + body
-	}
-	if body == "" {
-		return "."
-	}
-	return body
-}
-
 func cleanOperand(value string) string {
-	cleaned := cleanPath(value)
+	cleaned := pathpkg.Clean(value)
 	if strings.HasPrefix(value, "/") || cleaned == "." || cleaned == ".." || strings.HasPrefix(cleaned, "../") {
 		return cleaned
 	}
@@ -278,7 +311,7 @@ func cleanOperand(value string) string {
 func unwrapRestrictive(tokens []string) []string {
 	for {
 		next := unwrapExecutor(tokens)
-		if len(next) > 1 && multicall[exeName(next[0])] {
+		if len(next) > 1 && multicall(exeName(next[0])) {
 			next = next[1:]
 		}
 		if equal(next, tokens) {
@@ -320,7 +353,7 @@ func (e *aliasEmitter) visitRm(tokens, targets []string) bool {
 	}
 	for _, operand := range operands {
 		if len(targets) > 0 && strings.Contains(operand, "{}") {
-			spell := func(t string) string { return cleanPath(strings.ReplaceAll(operand, "{}", t)) }
+			spell := func(t string) string { return pathpkg.Clean(strings.ReplaceAll(operand, "{}", t)) }
 			if !e.emitAll(targets, spell) {
 				return false
 			}
@@ -397,7 +430,7 @@ func findTargets(tokens []string) ([]string, int) {
 			i += 2
 			continue
 		}
-		if findSkip[tok] || strings.HasPrefix(tok, "-O") {
+		if findSkip(tok) || strings.HasPrefix(tok, "-O") {
 			i++
 			continue
 		}
@@ -425,18 +458,18 @@ func needsAliases(command string) bool {
 		head = head[:end]
 	}
 	name := exeName(head)
-	if name != Lower(head) || name == "rm" || name == "find" || multicall[name] {
+	if name != Lower(head) || name == "rm" || name == "find" || multicall(name) {
 		return true
 	}
-	return hereStringShells[name] && strings.Contains(command, "<<<")
+	return hereStringShells(name) && strings.Contains(command, "<<<")
 }
 
 // aliases ports canonicalize._aliases: per segment of the comment-stripped,
 // normalized command, the head as its lower-cased base name (an applet
 // unwrapped) and a shell's <<< here-string bodies.
-func aliases(command string) []string {
+func aliases(m *memo, command string) []string {
 	without := stripComment(command)
-	norm := normalize(without, posix)
+	norm := m.normalize(without, posix)
 	if norm == "" {
 		norm = without
 	}
@@ -463,13 +496,13 @@ func segmentAliases(segment string) []string {
 		return nil
 	}
 	name := exeName(words[0])
-	if multicall[name] && len(words) > 1 && !strings.HasPrefix(words[1], "-") {
+	if multicall(name) && len(words) > 1 && !strings.HasPrefix(words[1], "-") {
 		words = words[1:]
 		name = exeName(words[0])
 	}
 	words = concat([]string{name}, words[1:])
 	out := []string{strings.Join(words, " ")}
-	if hereStringShells[name] {
+	if hereStringShells(name) {
 		for k, w := range words[:len(words)-1] {
 			if w == "<<<" {
 				out = append(out, strings.Join(words[k+1:], " "))
@@ -481,85 +514,91 @@ func segmentAliases(segment string) []string {
 
 // readingDialects ports canonicalize._dialects: the cmd.exe/PowerShell
 // re-readings the engine tries on a restrictive candidate.
-func readingDialects(candidate string) []dialect {
-	var out []dialect
+// (The first n of the array.)
+func readingDialects(candidate string) (out [2]dialect, n int) {
+	add := func(d dialect) {
+		for _, x := range out[:n] {
+			if x == d {
+				return
+			}
+		}
+		out[n] = d
+		n++
+	}
 	if w := wrapperDialect(candidate); w == cmdExe || w == powerShell {
-		out = append(out, w)
+		add(w)
 	}
 	if strings.Contains(candidate, "^") || strings.Contains(candidate, "&>") ||
 		strings.Contains(candidate, "'") && strings.ContainsAny(candidate, "&|") {
-		out = appendNew(out, cmdExe)
+		add(cmdExe)
 	}
 	if strings.Contains(candidate, "`") {
-		out = appendNew(out, powerShell)
+		add(powerShell)
 	}
-	return out
-}
-
-func appendNew(ds []dialect, d dialect) []dialect {
-	for _, x := range ds {
-		if x == d {
-			return ds
-		}
-	}
-	return append(ds, d)
+	return out, n
 }
 
 // dialectReadings ports canonicalize._dialect_readings: the normalized
 // command and its segments (when normalizing changed it), each raw segment
 // and each substitution body, each with its normalization.
-func dialectReadings(candidate string, d dialect, extract *extractor) []string {
-	var out []string
-	norm := normalize(candidate, d)
+func dialectReadings(m *memo, candidate string, d dialect, extract *extractor, out []string) []string {
+	norm := m.normalize(candidate, d)
 	if norm != candidate {
 		out = append(out, norm)
 		out = append(out, split(norm, d)...)
 	}
-	for _, part := range concat(split(candidate, d), extract.bodies(candidate, 0)) {
-		out = append(out, part)
-		if n := normalize(part, d); n != part {
-			out = append(out, n)
+	add := func(parts []string) {
+		for _, part := range parts {
+			out = append(out, part)
+			if n := m.normalize(part, d); n != part {
+				out = append(out, n)
+			}
 		}
 	}
+	add(split(candidate, d))
+	add(extract.bodies(candidate, 0))
 	return out
 }
 
 // candidateSpellings ports canonicalize._candidate_spellings: (exact
 // spellings of one candidate, its dialect readings, whether its deletions
 // overflowed).
-func candidateSpellings(candidate string) ([]string, []string, bool) {
+// They are appended to out and readings.
+func candidateSpellings(m *memo, candidate string, out, readings []string) ([]string, []string, bool) {
 	canonical, overflow := canonicalAliases(candidate)
-	out := concat([]string{candidate}, canonical)
-	if norm := normalize(candidate, posix); norm != "" && norm != candidate {
+	out = append(out, candidate)
+	out = append(out, canonical...)
+	if norm := m.normalize(candidate, posix); norm != "" && norm != candidate {
 		out = append(out, norm)
 	}
 	if needsAliases(candidate) {
-		out = append(out, aliases(candidate)...)
+		out = append(out, aliases(m, candidate)...)
 	}
-	var readings []string
-	if dialects := readingDialects(candidate); len(dialects) > 0 {
+	if dialects, n := readingDialects(candidate); n > 0 {
+		start := len(readings)
 		extract := newExtractor()
-		for _, d := range dialects {
-			readings = append(readings, dialectReadings(candidate, d, extract)...)
+		for _, d := range dialects[:n] {
+			readings = dialectReadings(m, candidate, d, extract, readings)
 		}
+		out = append(out, readings[start:]...)
 	}
-	return append(out, readings...), readings, overflow
+	return out, readings, overflow
 }
 
 // restrictiveSpellings ports canonicalize._restrictive_spellings: (every
 // candidate's spellings, their folded dialect readings, overflow).
-func restrictiveSpellings(command string, components []string) ([]string, []string, bool) {
-	var out, readings []string
+func restrictiveSpellings(m *memo, command string, components []string) ([]string, []string, bool) {
+	out := make([]string, 0, 8)
+	var readings []string
 	overflow := false
 	for _, candidate := range restrictiveCandidates(command, components) {
-		spellings, dialect, over := candidateSpellings(candidate)
-		out = append(out, spellings...)
-		readings = append(readings, dialect...)
+		var over bool
+		out, readings, over = candidateSpellings(m, candidate, out, readings)
 		overflow = overflow || over
 	}
 	folded := make([]string, len(readings))
 	for i, r := range readings {
 		folded[i] = Fold(r)
 	}
-	return dedupe(out), dedupe(folded), overflow
+	return dedupeInPlace(out), dedupeInPlace(folded), overflow
 }

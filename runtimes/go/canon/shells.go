@@ -18,19 +18,28 @@ const (
 )
 
 // shellNames are the POSIX shells whose -c option wraps a command (SHELLS).
-var shellNames = setOf("sh", "bash", "zsh", "dash", "ash", "ksh")
-
-var (
-	cmdNames        = setOf("cmd", "cmd.exe")
-	powerShellNames = setOf("powershell", "powershell.exe", "pwsh", "pwsh.exe")
-)
-
-func setOf(items ...string) map[string]bool {
-	out := make(map[string]bool, len(items))
-	for _, item := range items {
-		out[item] = true
+func shellNames(s string) bool {
+	switch s {
+	case "sh", "bash", "zsh", "dash", "ash", "ksh":
+		return true
 	}
-	return out
+	return false
+}
+
+func cmdNames(s string) bool {
+	switch s {
+	case "cmd", "cmd.exe":
+		return true
+	}
+	return false
+}
+
+func powerShellNames(s string) bool {
+	switch s {
+	case "powershell", "powershell.exe", "pwsh", "pwsh.exe":
+		return true
+	}
+	return false
 }
 
 // goTrim ports callfields.go_trim (Go strings.TrimSpace).
@@ -106,11 +115,11 @@ func headName(command string) string {
 func wrapperDialect(command string) dialect {
 	name := headName(command)
 	switch {
-	case cmdNames[name]:
+	case cmdNames(name):
 		return cmdExe
-	case shellNames[name]:
+	case shellNames(name):
 		return posix
-	case powerShellNames[name]:
+	case powerShellNames(name):
 		return powerShell
 	}
 	return noDialect
@@ -149,11 +158,11 @@ func stripWrapperOnce(tokens []string, d dialect) ([]string, dialect) {
 	head := tokens[0]
 	name := exeName(head)
 	switch {
-	case shellNames[head] || shellNames[base(head)]:
+	case shellNames(head) || shellNames(base(head)):
 		return stripPOSIXWrapper(tokens, d)
-	case cmdNames[name]:
+	case cmdNames(name):
 		return stripCmdWrapper(tokens, d)
-	case powerShellNames[name]:
+	case powerShellNames(name):
 		return stripPowerShellWrapper(tokens, d)
 	}
 	return tokens, d

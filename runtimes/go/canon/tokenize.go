@@ -58,10 +58,20 @@ func quotedRun(s string, i int, quote, escape byte) (text string, end int) {
 // split ports shells.split: segments split on unquoted && || & | ; and
 // newline, each trimmed, empty ones dropped.
 func split(cmd string, d dialect) []string {
-	var segments []string
+	var buf [8]string
+	segments := buf[:0]
 	start := 0
+	inCmd := d == cmdExe
+	special := &posixSpecial
+	if inCmd {
+		special = &cmdSpecial
+	}
 	for i := 0; i < len(cmd); {
-		end, sep := separatorAt(cmd, i, d == cmdExe)
+		if !special[cmd[i]] {
+			i++
+			continue
+		}
+		end, sep := separatorAt(cmd, i, inCmd)
 		if end == i {
 			i++
 			continue
@@ -77,7 +87,26 @@ func split(cmd string, d dialect) []string {
 	if seg := goTrim(cmd[start:]); seg != "" {
 		segments = append(segments, seg)
 	}
-	return segments
+	if len(segments) == 0 {
+		return nil
+	}
+	return append(make([]string, 0, len(segments)), segments...)
+}
+
+// posixSpecial and cmdSpecial are the bytes at which separatorAt may find
+// something, outside cmd.exe and in it.
+var posixSpecial, cmdSpecial [256]bool
+
+func init() {
+	for _, c := range "&|;\n" {
+		posixSpecial[c], cmdSpecial[c] = true, true
+	}
+	for _, c := range `\'"` {
+		posixSpecial[c] = true
+	}
+	for _, c := range `^"` {
+		cmdSpecial[c] = true
+	}
 }
 
 // separatorAt is what _SEPARATORS matches at i: the end of a quoted or
@@ -151,43 +180,111 @@ func tokenize(cmd string, d dialect) []string {
 // tokenizePOSIX ports shells._tokenize_posix: an empty quoted word is no word.
 func tokenizePOSIX(cmd string) []string {
 	if !strings.ContainsAny(cmd, `'"\`) {
-		return strings.FieldsFunc(cmd, func(r rune) bool { return r == ' ' || r == '\t' })
+		return blankFields(cmd)
 	}
-	var tokens []string
-	var cur strings.Builder
+	tokens := make([]string, 0, 8)
+	var cur token
 	for i := 0; i < len(cmd); {
 		c := cmd[i]
 		switch {
 		case isBlank(c):
-			if cur.Len() > 0 {
-				tokens = append(tokens, cur.String())
+			if s := cur.take(); s != "" {
+				tokens = append(tokens, s)
 			}
-			cur.Reset()
 			i = blanksEnd(cmd, i)
 		case c == '\'':
 			text, end := quotedRun(cmd, i, '\'', 0)
-			cur.WriteString(text)
+			cur.add(text)
 			i = end
 		case c == '"':
 			text, end := quotedRun(cmd, i, '"', '\\')
-			cur.WriteString(unescape(text, '\\', true))
+			cur.add(unescape(text, '\\', true))
 			i = end
 		case c == '\\':
 			text, end := escaped(cmd, i)
 			if text != "\n" { // backslash-newline: a line continuation
-				cur.WriteString(text)
+				cur.add(text)
 			}
 			i = end
 		default:
-			end := plainEnd(cmd, i, " \t'\"\\")
-			cur.WriteString(cmd[i:end])
+			end := i + 1
+			for end < len(cmd) && !posixWordStop[cmd[end]] {
+				end++
+			}
+			cur.add(cmd[i:end])
 			i = end
 		}
 	}
-	if cur.Len() > 0 {
-		tokens = append(tokens, cur.String())
+	if s := cur.take(); s != "" {
+		tokens = append(tokens, s)
 	}
 	return tokens
+}
+
+// posixWordStop are the bytes that end a plain run of a POSIX word.
+var posixWordStop = [256]bool{' ': true, '\t': true, '\'': true, '"': true, '\\': true}
+
+// token accumulates the text of one word: a single piece is kept as it is
+// (a substring of the command, no copy); several are joined.
+type token struct {
+	first string
+	b     []byte
+	many  bool
+}
+
+func (t *token) add(text string) {
+	switch {
+	case t.many:
+		t.b = append(t.b, text...)
+	case t.first == "":
+		t.first = text
+	case text != "":
+		t.b = append(append(make([]byte, 0, len(t.first)+len(text)+16), t.first...), text...)
+		t.many = true
+	}
+}
+
+// take is the word's text ("" for none), and starts a new word.
+func (t *token) take() string {
+	s := t.first
+	if t.many {
+		s = string(t.b)
+	}
+	*t = token{}
+	return s
+}
+
+// blankFields is strings.FieldsFunc on space and TAB.
+func blankFields(s string) []string {
+	n := 0
+	for i := 0; i < len(s); {
+		for i < len(s) && isBlank(s[i]) {
+			i++
+		}
+		if i < len(s) {
+			n++
+		}
+		for i < len(s) && !isBlank(s[i]) {
+			i++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]string, 0, n)
+	for i := 0; i < len(s); {
+		for i < len(s) && isBlank(s[i]) {
+			i++
+		}
+		start := i
+		for i < len(s) && !isBlank(s[i]) {
+			i++
+		}
+		if i > start {
+			out = append(out, s[start:i])
+		}
+	}
+	return out
 }
 
 // unescape replaces every escape+X by X (escape+newline by nothing when
@@ -216,20 +313,20 @@ func unescape(text string, escape byte, continuation bool) string {
 // counts (shells._quoted_words).
 type words struct {
 	out    []string
-	cur    strings.Builder
+	cur    token
 	inWord bool
 }
 
 func (w *words) add(text string) {
-	w.cur.WriteString(text)
+	w.cur.add(text)
 	w.inWord = true
 }
 
 func (w *words) end() {
 	if w.inWord {
-		w.out = append(w.out, w.cur.String())
+		w.out = append(w.out, w.cur.take())
 	}
-	w.cur.Reset()
+	w.cur = token{}
 	w.inWord = false
 }
 

@@ -17,10 +17,26 @@ type unwrapper func([]string) []string
 
 // executors maps an executor's base name (exact case) to its unwrapper
 // (_EXECUTORS).
-var executors = map[string]unwrapper{
-	"command": unwrapCommand, "exec": unwrapExec, "env": unwrapEnv,
-	"nohup": unwrapNohup, "nice": unwrapNice, "timeout": unwrapTimeout,
-	"setsid": unwrapSetsid, "stdbuf": unwrapStdbuf,
+func executors(name string) unwrapper {
+	switch name {
+	case "command":
+		return unwrapCommand
+	case "exec":
+		return unwrapExec
+	case "env":
+		return unwrapEnv
+	case "nohup":
+		return unwrapNohup
+	case "nice":
+		return unwrapNice
+	case "timeout":
+		return unwrapTimeout
+	case "setsid":
+		return unwrapSetsid
+	case "stdbuf":
+		return unwrapStdbuf
+	}
+	return nil
 }
 
 func isSignedDecimal(v string) bool {
@@ -325,7 +341,7 @@ func unwrapExecutor(t []string) []string {
 	if len(t) < 2 {
 		return t
 	}
-	if unwrap := executors[base(strings.ReplaceAll(t[0], `\`, "/"))]; unwrap != nil {
+	if unwrap := executors(base(strings.ReplaceAll(t[0], `\`, "/"))); unwrap != nil {
 		return unwrap(t)
 	}
 	return t

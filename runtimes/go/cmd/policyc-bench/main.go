@@ -2,6 +2,8 @@
 //
 //	policyc-bench BUNDLE [-seconds N] [-warmup N] < calls.jsonl
 //
+// Calls are parsed before the clock starts; only Bundle.DecideAny on a
+// parsed call is timed (as rampart-oracle bench times engine.Evaluate).
 // Every call (one JSON value a line; lines that are not JSON are skipped)
 // is decided with a fresh decision path (nothing is memoized across
 // decisions) on one OS thread (GOMAXPROCS=1), round robin until the time
@@ -20,6 +22,7 @@ import (
 	"os"
 	"runtime"
 	"sort"
+	"strings"
 	"syscall"
 	"time"
 
@@ -39,11 +42,18 @@ func main() {
 	var path string
 	var rest []string
 	for i := 0; i < len(args); i++ {
-		if path == "" && len(args[i]) > 0 && args[i][0] != '-' {
-			path = args[i]
+		a := args[i]
+		if path == "" && len(a) > 0 && a[0] != '-' {
+			path = a
 			continue
 		}
-		rest = append(rest, args[i])
+		rest = append(rest, a)
+		// a flag's value in the next argument (-seconds 5) is not the bundle
+		if name := strings.TrimLeft(a, "-"); !strings.Contains(name, "=") && i+1 < len(args) &&
+			flag.Lookup(name) != nil {
+			i++
+			rest = append(rest, args[i])
+		}
 	}
 	if err := flag.CommandLine.Parse(rest); err != nil || path == "" || flag.NArg() > 0 {
 		flag.Usage()
