@@ -112,10 +112,12 @@ def _same_file(path: str | os.PathLike[str], st: os.stat_result) -> bool:
 
 
 def write_atomic(path: str | os.PathLike[str], data: bytes, *,
-                 inputs: Iterable[str | os.PathLike[str]] = ()) -> str:
+                 inputs: Iterable[str | os.PathLike[str]] = (), durable: bool = True) -> str:
     """Write ``data`` to ``path`` atomically and return the real path
     written (see the module docstring for what may be written, the
-    permission bits and the temporary file).
+    permission bits and the temporary file). ``durable=False`` skips the
+    fsyncs (for data that is only a cache, :mod:`policyc.diskcache`): the
+    rename stays atomic, only a machine crash may lose or tear the file.
 
     Raises :class:`OutputError` for a refused path, ``OSError`` when the
     write fails (the temporary file is removed first). A cleanup signal
@@ -129,14 +131,14 @@ def write_atomic(path: str | os.PathLike[str], data: bytes, *,
         mode = 0o666 & ~_umask()
     try:
         with _cleanup_on_signals():
-            _replace(target, data, mode)
+            _replace(target, data, mode, durable)
     except _Interrupted as stop:
         signal.raise_signal(stop.signum)  # the previous disposition is back in place
         raise KeyboardInterrupt from None
     return target
 
 
-def _replace(target: str, data: bytes, mode: int) -> None:
+def _replace(target: str, data: bytes, mode: int, durable: bool = True) -> None:
     directory, name = os.path.split(target)
     tmp = None
     try:
@@ -152,14 +154,16 @@ def _replace(target: str, data: bytes, mode: int) -> None:
             os.fchmod(handle.fileno(), mode)
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         os.replace(tmp, target)
     except BaseException:
         if tmp is not None:
             with _blocked(), contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
         raise
-    _fsync_directory(directory)
+    if durable:
+        _fsync_directory(directory)
 
 
 def _fsync_directory(directory: str) -> None:

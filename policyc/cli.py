@@ -20,21 +20,16 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from policyc import __version__
 from policyc.config import ConfigError, resolve_config
 from policyc.dialects.registry import by_name, commands_of, discovered, partition
-from policyc.diagnostics.github import annotations
 from policyc.diagnostics.model import Diagnostic, Severity
 from policyc.diagnostics.render import json_document, print_text, printable
-from policyc.diagnostics.sarif import sarif_document
 from policyc.loader import expand, load_policy_set, over_source_budget
 from policyc.passes import run_passes
 from policyc.suppress import apply_suppressions
@@ -50,6 +45,8 @@ NO_FILES = "no policy files found under the given path(s)"
 
 def default_policy() -> str:
     """Path of the embedded default policy (``stdlib_policies/standard.yaml``)."""
+    from importlib import resources
+
     shipped = resources.files("policyc").joinpath("stdlib_policies", "standard.yaml")
     if shipped.is_file():
         return str(shipped)
@@ -83,14 +80,39 @@ def _guarded(fn: Callable) -> Callable:
     return wrapper
 
 
-class _Console(Console):
+# rich is imported only when something is printed with it (a clean
+# `check` prints nothing): Console, Text and _Console build its objects.
+
+
+def Console(*args, **kwargs):  # noqa: N802 - stands for rich.console.Console
+    from rich.console import Console as RichConsole
+
+    return RichConsole(*args, **kwargs)
+
+
+def Text(*args, **kwargs):  # noqa: N802 - stands for rich.text.Text
+    from rich.text import Text as RichText
+
+    return RichText(*args, **kwargs)
+
+
+def _Console(*args, **kwargs):  # noqa: N802 - a class before rich was imported lazily
     """Standard output's rich console: a closed pipe raises BrokenPipeError
     for ``_guarded`` to handle (rich itself would exit 1, which reads as
     "findings")."""
+    return _console_class()(*args, **kwargs)
 
-    def on_broken_pipe(self) -> None:
-        self.quiet = True
-        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+@functools.cache
+def _console_class() -> type:
+    from rich.console import Console as RichConsole
+
+    class BrokenPipeConsole(RichConsole):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    return BrokenPipeConsole
 
 
 def _silence_stdout() -> None:
@@ -179,9 +201,13 @@ def main() -> None:
 @click.option("--no-config", is_flag=True, help="Ignore every configuration file.")
 @click.option("-v", "--verbose", is_flag=True, help="Print a summary even when clean.")
 @click.option("--timings", is_flag=True, help="Print the time each analysis pass took (seconds) to stderr.")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the on-disk cache of grammar tables and automata "
+                   "(also POLICYC_NO_CACHE=1; docs/configuration.md). Findings are the same either way.")
 @_ONLY_POLICIES
 @_guarded
-def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose, timings, only_policies):
+def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose, timings, no_cache,
+          only_policies):
     """Check policy files for load errors and structural mistakes.
 
     PATHS are policy files or directories of them (default: the embedded
@@ -196,6 +222,11 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
     """
     if config_path and no_config:
         raise click.UsageError("--config and --no-config exclude each other")
+    if no_cache:
+        from policyc import diskcache
+
+        previous = diskcache.disable()
+        click.get_current_context().call_on_close(lambda: diskcache.disable(previous))
     try:
         config = resolve_config(config_path, disabled=no_config)
     except ConfigError as exc:
@@ -225,11 +256,16 @@ def check(paths, fmt, project, global_, fail_on, config_path, no_config, verbose
     if fmt == "json":
         click.echo(json.dumps(json_document(diagnostics, checked), indent=2))
     elif fmt == "sarif":
+        from policyc.diagnostics.sarif import sarif_document
+
         click.echo(json.dumps(sarif_document(diagnostics), indent=2))
     elif fmt == "github":
+        from policyc.diagnostics.github import annotations
+
         click.echo(annotations(diagnostics), nl=False)
     else:
-        print_text(_Console(soft_wrap=True), diagnostics, checked, verbose=verbose)
+        if diagnostics or verbose:  # else print_text prints nothing
+            print_text(_Console(soft_wrap=True), diagnostics, checked, verbose=verbose)
         if verified:
             click.echo(f"project tier: {verified} candidate calls, none decided less restrictively than the "
                        "global policy alone (spec §3.5)")

@@ -72,8 +72,8 @@ class Suppression:
 def read_suppressions(path: str, text: str) -> list[Suppression]:
     """The ``# policyc:`` comments of ``text`` (the source of ``path``), in
     source order. Never raises."""
-    if "policyc" not in text:
-        return []
+    if "policyc" not in text or not _DIRECTIVE.search(text):
+        return []  # no line can hold a directive (it has no anchors): skip scanning the YAML
     lines = text.splitlines()
     scalars = _scalar_regions(text)
     out = []

@@ -103,10 +103,97 @@ def regex_language(expression: str) -> Language:
 
 
 def _interegular(expression: str) -> Language:
+    """interegular's automaton of ``expression``, through the on-disk cache
+    (:mod:`policyc.diskcache`, keyed by the expression and the versions):
+    callers charge the budget before, the same with or without the cache."""
+    from policyc import diskcache
+
+    return Language(diskcache.cached("fsm", f"{diskcache.versions(interegular)}\n{expression}",
+                                     lambda: canonical(_build_fsm(expression)), _encode_fsm, _decode_fsm))
+
+
+def _build_fsm(expression: str) -> FSM:
     try:
-        return Language(interegular.parse_pattern(expression).to_fsm())
+        return interegular.parse_pattern(expression).to_fsm()
     except (interegular.Unsupported, interegular.InvalidSyntax) as exc:
         raise Unsupported(str(exc)) from None
+
+
+def _symbol_order(symbol) -> tuple:
+    return (1, "") if symbol is anything_else else (0, symbol)
+
+
+def canonical(fsm: FSM) -> FSM:
+    """``fsm`` renumbered the same way in every process: interegular numbers
+    transition keys and states in the iteration order of sets of symbols,
+    which follows the process's string hashing (``PYTHONHASHSEED``), so the
+    same expression gave differently numbered automata from run to run, and
+    a cached automaton would not be the one this process builds. Here the
+    symbols are sorted (``anything_else`` last), keys numbered by their
+    least symbol, and states in breadth-first order from the initial state
+    over the keys in order (states it never reaches after them). The
+    language is unchanged; searches over the automaton (and what they
+    charge) then no longer depend on the process."""
+    old_alphabet = fsm.alphabet._symbol_mapping
+    symbols = sorted(old_alphabet, key=_symbol_order)
+    old_keys = list(dict.fromkeys(old_alphabet[s] for s in symbols))
+    new_key = {old: new for new, old in enumerate(old_keys)}
+    mapping = {s: new_key[old_alphabet[s]] for s in symbols}
+    order = [fsm.initial]
+    number = {fsm.initial: 0}
+    for state in order:
+        row = fsm.map.get(state, {})
+        for old in old_keys:
+            target = row.get(old)
+            if target is not None and target not in number:
+                number[target] = len(order)
+                order.append(target)
+    for state in sorted(fsm.states, key=lambda s: (str(type(s)), s)):
+        if state not in number:
+            number[state] = len(order)
+            order.append(state)
+    table = {}
+    for state in order:
+        row = fsm.map.get(state)
+        if row is not None:
+            table[number[state]] = {new_key[k]: number[row[k]] for k in old_keys if k in row}
+    return FSM(alphabet=Alphabet(mapping), states=range(len(order)), initial=0,
+               finals={number[s] for s in fsm.finals}, map=table, __no_validation__=True)
+
+
+def _encode_fsm(fsm: FSM) -> dict:
+    """``fsm`` as JSON data, every order kept (the alphabet's symbols, the
+    states, the transitions), so :func:`_decode_fsm` rebuilds an automaton
+    that behaves exactly alike, iteration orders included. TypeError for
+    anything but integer states and keys and one-character symbols."""
+    def number(value) -> int:
+        if type(value) is not int:
+            raise TypeError("not an integer state or key")
+        return value
+
+    alphabet = []
+    for symbol, key in fsm.alphabet._symbol_mapping.items():
+        if symbol is not anything_else and not (isinstance(symbol, str) and len(symbol) == 1):
+            raise TypeError("unexpected symbol")
+        alphabet.append([None if symbol is anything_else else symbol, number(key)])
+    return {"alphabet": alphabet, "states": [number(s) for s in fsm.states], "initial": number(fsm.initial),
+            "finals": [number(s) for s in fsm.finals],
+            "map": [[number(state), [[number(k), number(t)] for k, t in row.items()]]
+                    for state, row in fsm.map.items()]}
+
+
+def _decode_fsm(data: dict) -> FSM:
+    """The automaton :func:`_encode_fsm` encoded (any error for other data)."""
+    mapping = {}
+    for symbol, key in data["alphabet"]:
+        if symbol is not None and not (isinstance(symbol, str) and len(symbol) == 1):
+            raise ValueError("bad symbol")
+        mapping[anything_else if symbol is None else symbol] = int(key)
+    states = [int(s) for s in data["states"]]
+    table = {int(state): {int(k): int(t) for k, t in row} for state, row in data["map"]}
+    fsm = FSM(alphabet=Alphabet(mapping), states=states, initial=int(data["initial"]),
+              finals={int(s) for s in data["finals"]}, map=table)  # validated: a bad entry raises
+    return canonical(fsm)  # as stored, unless the entry was edited
 
 
 # ------------------------------------------------------------ from trees

@@ -248,9 +248,29 @@ def _samples(pattern: Pattern, folded: bool) -> tuple[str, ...]:
     return tuple(out)
 
 
+#: The last :func:`_samples` lookup: ``[pattern, folded, result]``.
+_LAST_SAMPLES: list = [None, None, ()]
+
+
+def _samples_of(pattern: Pattern, folded: bool) -> tuple[str, ...]:
+    """:func:`_samples`, through which every lookup goes: a lookup that
+    repeats the one just before it (the same pattern object) is answered
+    without the LRU cache. That changes nothing the cache does (a repeated
+    hit leaves its order as it is), so which lookups miss, and charge the
+    budget for their matching, is the same as with every lookup made; only
+    the pattern's hashing is saved (a list's pattern is compared with each
+    other pattern of the list in turn)."""
+    last = _LAST_SAMPLES
+    if last[0] is pattern and last[1] == folded:
+        return last[2]
+    found = _samples(pattern, folded)
+    last[0], last[1], last[2] = pattern, folded, found
+    return found
+
+
 def samples(pattern: Pattern) -> tuple[str, ...]:
     """Values ``pattern`` surely matches (its wildcards filled)."""
-    return _samples(pattern, False)
+    return _samples_of(pattern, False)
 
 
 def raw_accepts(pred: FieldPredicate, value: str) -> bool:
@@ -295,14 +315,14 @@ def refuted(pattern: Pattern, others: list[Pattern], *, folded: bool = False) ->
     """A sample of ``pattern`` that none of ``others`` matches exists: so
     ``pattern`` is surely not subsumed by them (cheap, exact when True)."""
     return any(not any(_may_match(o, value, folded) and matches(o, value, folded=folded) for o in others)
-               for value in _samples(pattern, folded))
+               for value in _samples_of(pattern, folded))
 
 
 def share_sample(a: list[Pattern], b: list[Pattern], *, folded: bool = False) -> bool:
     """A sample value of a pattern of ``a`` matched by ``b`` or the other
     way round: the two lists surely overlap (cheap; False proves nothing)."""
-    return any(matches(q, value, folded=folded) for p in a for value in _samples(p, folded) for q in b) or \
-        any(matches(q, value, folded=folded) for p in b for value in _samples(p, folded) for q in a)
+    return any(matches(q, value, folded=folded) for p in a for value in _samples_of(p, folded) for q in b) or \
+        any(matches(q, value, folded=folded) for p in b for value in _samples_of(p, folded) for q in a)
 
 
 def prefixes_meet(a: list[Pattern], b: list[Pattern]) -> bool:
@@ -315,7 +335,7 @@ def prefixes_meet(a: list[Pattern], b: list[Pattern]) -> bool:
 
 def sample_in(pattern: Pattern, language: Language, *, folded: bool = False) -> bool:
     """Some sample value of ``pattern`` is in ``language`` (cheap)."""
-    return any(language.accepts(v) for v in _samples(pattern, folded))
+    return any(language.accepts(v) for v in _samples_of(pattern, folded))
 
 
 def _literal(source: str) -> bool:
@@ -413,21 +433,31 @@ def pattern_subsumed(pattern: Pattern, others: list[Pattern], *, folded: bool = 
     as a prefix or suffix language is covered by no finite union of such
     languages unless by one of them); a literal when one of ``others``
     matches it."""
-    if any(o.source == pattern.source and o.language is pattern.language for o in others):
-        return True
+    source, language = pattern.source, pattern.language
+    for o in others:
+        if o.source == source and o.language is language:
+            return True
     admit(pattern)
-    if pattern.language is PatternLanguage.LITERAL:
-        return any(matches(o, pattern.source) for o in others)
-    if pattern.language is PatternLanguage.ACTION:
+    if language is PatternLanguage.LITERAL:
+        return any(matches(o, source) for o in others)
+    if language is PatternLanguage.ACTION:
         _budget.charge(len(others))
-        return any(o.language is PatternLanguage.ACTION and action_patterns.covers(o.source, pattern.source)
+        return any(o.language is PatternLanguage.ACTION and action_patterns.covers(o.source, source)
                    for o in others)
-    if pattern.language is not PatternLanguage.SUBSTRING and _samples(pattern, folded) and not any(
-            o.language is PatternLanguage.SUBSTRING or _compatible(_prefix(pattern.source), _prefix(o.source))
-            for o in others):
-        return False  # what `refuted` finds, without matching: no other can match a sample's prefix
-    if refuted(pattern, others, folded=folded):
-        return False
+    values = _samples_of(pattern, folded)
+    if language is not PatternLanguage.SUBSTRING and values:
+        mine = _prefix(source)
+        for o in others:
+            if o.language is PatternLanguage.SUBSTRING or _compatible(mine, _prefix(o.source)):
+                break
+        else:
+            return False  # what `refuted` finds, without matching: no other can match a sample's prefix
+    for value in values:  # `refuted`, written out (the hot path of every pattern list)
+        for o in others:
+            if _may_match(o, value, folded) and matches(o, value, folded=folded):
+                break
+        else:
+            return False
     flavor_ok = pattern.language in (PatternLanguage.COMMAND_GLOB, PatternLanguage.PATH_GLOB)
     if flavor_ok and _literal(pattern.source) and all(o.language is pattern.language for o in others):
         return _literal_matches(pattern.source, others, folded)

@@ -4,6 +4,8 @@ logs stay clean."""
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Iterable, Iterator, Sized
 from typing import TYPE_CHECKING, TypeVar
 
@@ -18,6 +20,9 @@ def progress(items: Iterable[T], description: str, *, fmt: str = "text",
     """Yield ``items``; while doing so, show a transient rich progress bar
     on ``console`` (default: stderr) when ``fmt`` is ``"text"`` and the
     console is a terminal. ``items`` should be sized for a bar with a total."""
+    if fmt == "text" and console is None and not _may_be_terminal():
+        yield from items  # rich would find no terminal either: no need to import it
+        return
     if fmt == "text" and console is None:
         from rich.console import Console  # rich only when a bar may show
 
@@ -29,3 +34,19 @@ def progress(items: Iterable[T], description: str, *, fmt: str = "text",
 
     total = len(items) if isinstance(items, Sized) else None
     yield from track(items, description=description, total=total, console=console, transient=True)
+
+
+def _may_be_terminal() -> bool:
+    """False only when rich's ``Console(stderr=True).is_terminal`` is surely
+    False: no ``TTY_COMPATIBLE=1``, no non-empty ``FORCE_COLOR`` (rich's
+    overrides), and stderr is no tty."""
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "1"
+    force = os.environ.get("FORCE_COLOR")
+    if force is not None:
+        return force != ""
+    try:
+        return bool(sys.stderr.isatty())
+    except (AttributeError, ValueError):
+        return False

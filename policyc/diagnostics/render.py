@@ -18,13 +18,14 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable
-from typing import Any
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from policyc import sources
 from policyc.diagnostics.model import Diagnostic, Severity
+
+if TYPE_CHECKING:  # rich is imported when there is text to print
+    from rich.console import Console
+    from rich.text import Text
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "bold yellow", Severity.INFO: "bold blue"}
 
@@ -82,6 +83,8 @@ def render_text(diag: Diagnostic, *, show_source: bool = True) -> Text:
     """One diagnostic as styled text (no trailing newline). With
     ``show_source`` false the location is named but no line of the file is
     printed."""
+    from rich.text import Text
+
     out = Text()
     out.append(f"{diag.severity.value}[{diag.code}]", style=_STYLE[diag.severity])
     out.append(f" {printable(clipped(diag.message))}", style="bold")
@@ -133,6 +136,8 @@ def print_text(console: Console, diagnostics: list[Diagnostic], files: int, *, v
         console.print()
     s = summary(diagnostics, files)
     if diagnostics or verbose:
+        from rich.text import Text
+
         noun = "file" if files == 1 else "files"
         console.print(Text(f"checked {files} {noun}: {s['errors']} error(s), {s['warnings']} warning(s), "
                            f"{s['infos']} info(s)", style="bold"), highlight=False)

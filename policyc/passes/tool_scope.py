@@ -3,8 +3,6 @@ against the tool vocabulary of :mod:`policyc.analysis.tools`."""
 
 from __future__ import annotations
 
-import difflib
-
 from policyc.analysis.tools import CARRIES, KNOWN_TOOLS, TOOL_FIELDS
 from policyc.checks import Check, check
 from policyc.diagnostics.model import Diagnostic, Severity
@@ -37,6 +35,8 @@ def check_tool_scope(ctx: Context) -> list[Diagnostic]:
         for pattern in policy.scope.tools:
             name = pattern.source
             if _literal(name) and name not in KNOWN_TOOLS:
+                import difflib
+
                 close = difflib.get_close_matches(name, sorted(KNOWN_TOOLS), n=1, cutoff=0.75)
                 if close:
                     out.append(check("PC107").at(

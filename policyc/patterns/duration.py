@@ -6,11 +6,15 @@ Durations follow Go's ``time.ParseDuration`` (the engine parses
 
 from __future__ import annotations
 
+import re
 from fractions import Fraction
 
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING
 
 from .grammars import PatternError, parser
+
+if TYPE_CHECKING:  # lark is imported with the grammar
+    from lark.exceptions import UnexpectedInput
 
 _UNIT_NS = {
     "ns": 1,
@@ -23,6 +27,12 @@ _UNIT_NS = {
     "h": 3_600_000_000_000,
 }
 _MAX_NS = (1 << 63) - 1
+#: Durations of whole-number parts in ASCII units (``30s``, ``1h30m``): read
+#: without the grammar, as its lexer cuts them (leftmost parts, ``ms``
+#: before ``m``); anything else, or a value out of range, goes through the
+#: grammar (tests/test_patterns.py holds both to the same values).
+_SIMPLE = re.compile(r"(?:[0-9]+(?:ns|us|ms|s|m|h))+")
+_PART = re.compile(r"[0-9]+(?:ns|us|ms|s|m|h)")
 _OPS = (">=", "<=", "==", "!=", ">", "<")
 
 
@@ -35,6 +45,8 @@ def _split_part(part: str) -> tuple[str, str]:
 
 
 def _duration_error(error: UnexpectedInput, text: str) -> PatternError:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     if isinstance(error, UnexpectedToken) and error.token.type != "$END":
         offset = error.token.start_pos or 0
     elif isinstance(error, UnexpectedCharacters):
@@ -63,6 +75,15 @@ def duration_ns(text: str) -> int:
     """
     if text == "":
         raise PatternError("empty duration", 0)
+    if _SIMPLE.fullmatch(text):
+        total = 0
+        for part in _PART.findall(text):
+            number, unit = _split_part(part)
+            total += int(number) * _UNIT_NS[unit]
+        if total <= _MAX_NS:
+            return total
+    from lark.exceptions import UnexpectedInput
+
     try:
         tree = parser("condition", "duration").parse(text)
     except UnexpectedInput as error:
@@ -105,6 +126,8 @@ def parse_comparison(text: str) -> tuple[str, str, float]:
     """
     stripped = text.strip()
     lead = len(text) - len(text.lstrip())
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     try:
         tree = parser("condition", "comparison").parse(stripped)
     except UnexpectedCharacters as error:

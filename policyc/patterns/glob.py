@@ -12,14 +12,15 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal as _TypingLiteral
-from typing import Optional, Sequence, Union
-
-from lark import Token, Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 from policyc.callfields import MAX_GLOB_INPUT_BYTES  # a longer glob input never matches (spec §1)
 
 from .grammars import PatternError, offset_past_bytes, parser, utf8_len
+
+if TYPE_CHECKING:  # lark is imported with the first grammar (most globs need none)
+    from lark import Token, Tree
+    from lark.exceptions import UnexpectedInput
 
 #: Longest glob pattern accepted (the engine's policyutil.MaxGlobPatternLen; spec §1 says 1024).
 MAX_GLOB_PATTERN_BYTES = 8192
@@ -119,6 +120,8 @@ def _unclosed_class_offset(text: str) -> int:
 
 
 def _raise_from_lark(error: UnexpectedInput, text: str) -> None:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     if isinstance(error, UnexpectedCharacters):
         offset = error.pos_in_stream
         char = text[offset] if offset < len(text) else ""
@@ -229,10 +232,84 @@ def _outer_tokens(text: str, start: str) -> tuple[GlobToken, ...]:
     return tuple(out)
 
 
+def _class_tokens(text: str, start: str) -> Optional[tuple[GlobToken, ...]]:
+    """The tokens the grammar gives a well-formed ``nfa`` or ``segment``
+    pattern with ``[`` classes, read by hand as the grammar's contextual
+    lexer reads them (outside a class: the longest run of anything but
+    ``*``, ``?`` and ``[``, ``**`` before ``*``; inside: ``^`` right after
+    ``[`` negates, then at each position a range ``x-y`` before a single
+    member, ``]`` closing a class of at least one member; in ``segment``
+    neither end of a range nor a single member may be ``-``). None for
+    anything else (an unclosed or empty class, a bare ``-`` in a segment
+    class, a reversed ``nfa`` range): the LALR parser then decides and says
+    what is wrong, so error messages and offsets do not change. Spares
+    building the grammar for the usual ``[*]``, ``[0-9]`` classes;
+    tests/test_patterns.py holds both to the same tokens."""
+    out: list[GlobToken] = []
+    collapse_stars = start == "segment"
+    banned = "]-" if start == "segment" else "]"
+    size = len(text)
+    index = 0
+    while index < size:
+        char = text[index]
+        if char == "[":
+            opened = index
+            index += 1
+            negated = index < size and text[index] == "^"
+            if negated:
+                index += 1
+            ranges: list[tuple[str, str]] = []
+            while True:
+                if index >= size:
+                    return None
+                char = text[index]
+                if char == "]":
+                    if not ranges:
+                        return None
+                    index += 1
+                    break
+                if char in banned:
+                    return None
+                if index + 2 < size and text[index + 1] == "-" and text[index + 2] not in banned:
+                    lo, hi = char, text[index + 2]
+                    if lo > hi and start == "nfa":
+                        return None
+                    ranges.append((lo, hi))
+                    index += 3
+                else:
+                    ranges.append((char, char))
+                    index += 1
+            out.append(CharClass(negated, tuple(ranges), opened))
+        elif char == "?":
+            out.append(Question(index))
+            index += 1
+        elif char == "*":
+            double = text.startswith("**", index)
+            if collapse_stars:
+                if not (out and isinstance(out[-1], Star)):
+                    out.append(Star(index))
+            else:
+                out.append(DoubleStar(index) if double else Star(index))
+            index += 2 if double else 1
+        else:
+            end = index + 1
+            while end < size and text[end] not in "*?[":
+                end += 1
+            out.append(Literal(text[index:end], index))
+            index = end
+    return tuple(out)
+
+
 @lru_cache(maxsize=4096)
 def _parse(text: str, start: str) -> Glob:
     if "[" not in text and (start != "domain" or "\\" not in text):
         return Glob(text, _outer_tokens(text, start), start)
+    if start != "domain":
+        tokens = _class_tokens(text, start)
+        if tokens is not None:
+            return Glob(text, tokens, start)
+    from lark.exceptions import UnexpectedInput
+
     try:
         tree = parser("glob", start).parse(text)
     except UnexpectedInput as error:

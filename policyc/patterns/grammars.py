@@ -9,10 +9,13 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from lark import Lark
+from typing import TYPE_CHECKING
 
 import policyc
 from policyc.callfields import utf8_len  # noqa: F401 - re-exported to the pattern modules
+
+if TYPE_CHECKING:  # lark is imported when a grammar is first needed
+    from lark import Lark
 
 _STARTS = {
     "glob": ["nfa", "segment", "domain"],
@@ -51,19 +54,38 @@ def parser(name: str, start: str) -> Lark:
     # every pair of terminals for collisions while building a lexer: a
     # grammar-author diagnostic that takes minutes on the regex grammar's
     # Unicode classes. Our grammars are fixed and tested, so it is skipped.
+    import lark
     import lark.lexer
+    from lark import Lark
 
+    from policyc import diskcache
+
+    text = _grammar_text(name)
+    options = {"parser": "lalr", "lexer": "contextual", "start": start, "propagate_positions": True,
+               "maybe_placeholders": True}
+
+    def build() -> Lark:
+        return Lark(text, **options)
+
+    def encode(parser: Lark) -> object:
+        from lark.grammar import Rule
+        from lark.lexer import TerminalDef
+
+        data, memo = parser.memo_serialize([TerminalDef, Rule])
+        return diskcache.encode_data({"data": data, "memo": memo})
+
+    def decode(stored: object) -> Lark:
+        loaded = diskcache.decode_data(stored)
+        return Lark._load_from_dict(loaded["data"], loaded["memo"])
+
+    # The parse tables are cached on disk (policyc.diskcache), keyed by the
+    # grammar text, the options and the versions: building them is most of
+    # the cost of the first pattern with a class, a regex or a duration.
+    key = f"{diskcache.versions(lark)}\n{sorted(options.items())!r}\n{text}"
     saved = getattr(lark.lexer, "has_interegular", False)
     lark.lexer.has_interegular = False
     try:
-        return Lark(
-            _grammar_text(name),
-            parser="lalr",
-            lexer="contextual",
-            start=start,
-            propagate_positions=True,
-            maybe_placeholders=True,
-        )
+        return diskcache.cached("lark", key, build, encode, decode)
     finally:
         lark.lexer.has_interegular = saved
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re as _re
 from functools import lru_cache
-from typing import Optional
-
-from lark import Tree
-from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
+from typing import TYPE_CHECKING, Optional
 
 from .grammars import PatternError, offset_past_bytes, parser, utf8_len
+
+if TYPE_CHECKING:  # lark is imported with the grammar
+    from lark import Tree
+    from lark.exceptions import UnexpectedInput
 
 #: Longest accepted response regex, in UTF-8 bytes (the engine compares the
 #: Go string length, i.e. bytes; the spec says "characters").
@@ -149,6 +150,8 @@ def _opener_offset(text: str, want: str) -> int:
 
 
 def _lark_error(error: UnexpectedInput, text: str) -> PatternError:
+    from lark.exceptions import UnexpectedCharacters, UnexpectedToken
+
     if isinstance(error, UnexpectedCharacters):
         offset = error.pos_in_stream
         char = text[offset] if offset < len(text) else ""
@@ -186,6 +189,8 @@ def parse_regex(text: str) -> Tree:
     Syntax only: limits and the nested-quantifier rule are checked by
     :func:`validate_regex`.
     """
+    from lark.exceptions import UnexpectedInput
+
     try:
         return parser("regex", "start").parse(text)
     except UnexpectedInput as error:
@@ -232,14 +237,17 @@ def validate_regex(text: str) -> None:
     nested = nested_quantifier_offset(text)
     if nested is not None:
         raise PatternError("nested quantifiers are not allowed", nested)
+    re2_message = _re2_error(text)
+    no_c = not _re.search(r"(?<!\\)(?:\\\\)*\\C", text)
+    if re2_message is None and no_c:
+        return  # below, this returns whatever the grammar says: the grammar is not even built
     syntax: Optional[PatternError] = None
     try:
         parse_regex(text)
     except PatternError as error:
         syntax = error
-    re2_message = _re2_error(text)
     if syntax is not None:
-        if re2_message is None and not _re.search(r"(?<!\\)(?:\\\\)*\\C", text):
+        if re2_message is None and no_c:
             return  # the grammar is stricter than RE2 here: RE2 decides
         raise PatternError(re2_message or syntax.message, syntax.offset)
     if re2_message is not None:

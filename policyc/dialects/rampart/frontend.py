@@ -12,19 +12,16 @@ valid to :mod:`policyc.ir`. Nothing raises on bad input: every problem is a
 from __future__ import annotations
 
 import datetime as _dt
-import difflib
 import json
 import os
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import resources
 from typing import TYPE_CHECKING, Any
-
-import fastjsonschema
 
 from policyc import patterns
 from policyc.checks import Check, check
 from policyc.diagnostics.model import Diagnostic, DiagnosticError, Severity
+from policyc.dialects.rampart import fastschema
 from policyc.frontends import yaml_source
 from policyc.frontends.yaml_source import YMap, YNode, YScalar, YSeq
 from policyc.ir import (
@@ -161,10 +158,21 @@ class LoadedFile:
 
 
 @lru_cache(maxsize=1)
+def schema_text() -> str:
+    """The text of the dialect's JSON Schema (``schema.json`` beside this module)."""
+    try:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "schema.json"), encoding="utf-8") as f:
+            return f.read()
+    except OSError:  # pragma: no cover - not installed as plain files
+        from importlib import resources
+
+        return resources.files("policyc.dialects.rampart").joinpath("schema.json").read_text("utf-8")
+
+
+@lru_cache(maxsize=1)
 def schema() -> dict:
     """The dialect's JSON Schema (draft 2020-12) as a dict."""
-    text = resources.files("policyc.dialects.rampart").joinpath("schema.json").read_text("utf-8")
-    return json.loads(text)
+    return json.loads(schema_text())
 
 
 @lru_cache(maxsize=1)
@@ -176,13 +184,29 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(schema())
 
 
-@lru_cache(maxsize=1)
 def _fast_validator():
     """The schema compiled to Python by fastjsonschema: about 15x faster than
     jsonschema on a valid document, but it stops at the first error, so it
     only answers "valid?" (tests/test_schema_fast_path.py holds the two to the
-    same verdicts)."""
-    return fastjsonschema.compile(schema())
+    same verdicts). It raises :func:`fast_schema_error` for an invalid document."""
+    return _fast_schema()[0]
+
+
+@lru_cache(maxsize=1)
+def _fast_schema():
+    """``(validate, its exception)``: generated ahead of time when made from
+    this schema (:mod:`.fastschema`), else compiled now."""
+    generated = fastschema.load(schema_text())
+    if generated is not None:
+        return generated
+    import fastjsonschema
+
+    return fastjsonschema.compile(schema()), fastjsonschema.JsonSchemaException
+
+
+def fast_schema_error() -> type[Exception]:
+    """The exception :func:`_fast_validator` raises for an invalid document."""
+    return _fast_schema()[1]
 
 
 def load_file(path: str, *, tier: Tier = Tier.GLOBAL) -> LoadedFile:
@@ -405,10 +429,11 @@ def _schema_diagnostics(root: YMap) -> list[Diagnostic]:
     # Keys as the engine reads them: `1:` is the text "1"; null keys (which
     # the engine skips) are left out, _key_diagnostics reports them.
     plain = yaml_source.to_plain(root, engine_keys=True)
+    validate, invalid = _fast_schema()
     try:
-        _fast_validator()(plain)
+        validate(plain)
         return []
-    except fastjsonschema.JsonSchemaException:
+    except invalid:
         pass  # jsonschema names every error, with its path
     found: list[Diagnostic] = []
     for err in _validator().iter_errors(plain):
@@ -438,6 +463,8 @@ def _schema_error(root: YMap, err: jsonschema.ValidationError) -> list[Diagnosti
 
 def _unknown_key(key: YScalar, known: list[str], context: str) -> Diagnostic:
     name = key.engine_key or ""  # the text the engine compares with the field names
+    import difflib
+
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     hint = f"did you mean `{close[0]}`?" if close else f"known keys here: {', '.join(known)}"
     if not key.is_string:
@@ -614,6 +641,8 @@ class _Lowering:
         try:
             return Effect.parse(text)
         except ValueError:
+            import difflib
+
             close = difflib.get_close_matches(text, ["allow", "deny", "ask", "watch", "log", "webhook"], n=1)
             self.report("PC010", node.span, f"unknown action {node.value!r}",
                         help=f"did you mean `{close[0]}`?" if close else

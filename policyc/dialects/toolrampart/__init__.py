@@ -67,10 +67,11 @@ def owns(path: str) -> bool:
     ``.py`` tool module or a ``toolrampart.toml`` / ``toolrampart.*.toml``."""
     import os
 
-    from policyc.dialects.toolrampart.loader import is_config_name
-
+    # `loader.is_config_name`, without importing the loader (and jsonschema)
+    # for every file a command is given.
     name = os.path.basename(path)
-    return name.endswith(".py") or is_config_name(name)
+    return name.endswith(".py") or name == "toolrampart.toml" or (
+        name.startswith("toolrampart.") and name.endswith(".toml"))
 
 
 def discovers(path: str) -> bool:
