@@ -23,11 +23,11 @@ from policyc.codegen import compile_policy_set, write_bundle
 from policyc.evaluate import ToolCall, decide
 from policyc.dialects.rampart.frontend import load_file
 from policyc.ir import (
-    RAMPART_COMBINING, CallCount, Condition, DepthRange, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy,
+    RAMPART_COMBINING, CallCount, Condition, DepthRange, Field, FieldPredicate, Pattern, PatternLanguage, Policy,
     PolicySet, Rule, Scope, Span, Tier,
 )
 from policyc.loader import assemble
-from policyc.patterns import PatternError, domain_of, parse_glob, path_spellings
+from policyc.patterns import PatternError, parse_glob
 from policyc.patterns.glob import CharClass, DoubleStar, Literal, Question, Star
 from policyc.runtime import BundleError, fail_closed, load_bundle
 from policyc.runtime.matching import call_key

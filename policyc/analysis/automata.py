@@ -44,7 +44,7 @@ from policyc.patterns import lower as _lower
 
 from . import budget as _budget
 from .budget import metered
-from .errors import BudgetExceeded, Unsupported
+from .errors import Unsupported
 
 #: Largest class (or complement of a class) rendered for interegular.
 MAX_EXPLICIT_CHARS = 512

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from policyc.callfields import ToolCall
 from policyc.dialects.openclaw import NAME as OPENCLAW
 from policyc.evaluate import Decision, condition_holds, decide, evaluate, in_scope
-from policyc.ir import Condition, Effect, Field, FieldPredicate, Pattern, Policy, PolicySet, Rule, Scope
+from policyc.ir import Condition, Field, FieldPredicate, Pattern, Policy, PolicySet, Rule, Scope
 from policyc.patterns import match_command_glob
 
 from . import budget as _budget
