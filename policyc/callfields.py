@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from dataclasses import dataclass, field
@@ -415,6 +416,10 @@ GO_SPACE = ("\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
 PATH_TOOLS = frozenset({"read", "write", "edit", "mcp-destructive"})
 URL_TOOLS = frozenset({"fetch", "http", "web_fetch", "browser"})
 WORKDIR_ALIASES = ("workdir", "cwd")
+
+
+#: A character of ``GO_SPACE`` (where the first word of a command ends).
+GO_SPACE_RE = re.compile("[" + re.escape(GO_SPACE) + "]")
 
 
 def go_trim(text: str) -> str:

@@ -93,7 +93,7 @@ import re
 from typing import Callable, Iterable, Sequence
 
 from policyc import shells
-from policyc.callfields import GO_SPACE as _GO_SPACE, MAX_GLOB_INPUT_BYTES, clean_path, go_trim
+from policyc.callfields import GO_SPACE_RE as _GO_SPACE_RE, MAX_GLOB_INPUT_BYTES, clean_path, go_trim
 from policyc.shells import (
     POSIX,
     base as _base,
@@ -140,7 +140,6 @@ _MULTICALL = frozenset({"busybox", "toybox"})
 
 
 _trim = go_trim
-_GO_SPACE_RE = re.compile("[" + re.escape(_GO_SPACE) + "]")
 
 
 def fold(s: str) -> str:
@@ -1003,9 +1002,7 @@ _PLAIN_SEGMENT = rf"[a-z0-9._+-]+(?: {_PLAIN_WORD})*"
 _PLAIN = re.compile(rf"{_PLAIN_SEGMENT}(?:(?: && | \|\| | \| |; ){_PLAIN_SEGMENT})*")
 _PLAIN_SEPARATOR = re.compile(r" && | \|\| | \| |; ")
 _SPECIAL_HEADS = frozenset({
-    *shells.SHELLS, "cmd", "cmd.exe", "powershell", "powershell.exe", "pwsh", "pwsh.exe", *_MULTICALL,
-    "command", "exec", "env", "nohup", "nice", "timeout", "setsid", "stdbuf", "rm", "find", "eval",
-    "export", "declare", "typeset", "set", "setx", "set-item", "new-item", "set-content", "case",
+    *shells.WRAPPER_NAMES, *_MULTICALL, *_EXECUTORS, "rm", "find", "eval", "env", "export", "declare", "typeset", "set", "setx", "set-item", "new-item", "set-content", "case",
     *_BODY_OPENERS, *_BODY_CLOSERS,
 })
 

@@ -34,7 +34,7 @@ import functools
 import re
 from typing import Callable
 
-from policyc.callfields import GO_SPACE, go_trim
+from policyc.callfields import GO_SPACE_RE, go_trim
 
 __all__ = [
     "CMD",
@@ -56,7 +56,6 @@ __all__ = [
     "wrapper_dialect",
 ]
 
-_GO_SPACE_RE = re.compile("[" + re.escape(GO_SPACE) + "]")
 #: Entries kept by each memo of a pure per-string function (:func:`clear_memos`).
 MEMO_SIZE = 4096
 POSIX = "posix"
@@ -67,6 +66,8 @@ POWERSHELL = "powershell"
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ash", "ksh"})
 _CMD_NAMES = frozenset({"cmd", "cmd.exe"})
 _POWERSHELL_NAMES = frozenset({"powershell", "powershell.exe", "pwsh", "pwsh.exe"})
+#: Every first word that names a shell wrapper of some dialect.
+WRAPPER_NAMES = SHELLS | _CMD_NAMES | _POWERSHELL_NAMES
 _SET_ENV_METHODS = ("[environment]::setenvironmentvariable",
                     "[system.environment]::setenvironmentvariable")
 
@@ -277,7 +278,7 @@ def remove_carets(tokens: list[str]) -> list[str]:
 @functools.lru_cache(maxsize=MEMO_SIZE)
 def _head_name(command: str) -> str:
     command = go_trim(command)
-    found = _GO_SPACE_RE.search(command)
+    found = GO_SPACE_RE.search(command)
     return exe_name((command[:found.start()] if found else command).strip("\"'"))
 
 

@@ -525,14 +525,7 @@ func newNeedleTable(needles []string) *Table {
 			t.always = append(t.always, int32(i))
 			continue
 		}
-		id, ok := atomIDs[n]
-		if !ok {
-			id = int32(len(atoms))
-			atomIDs[n] = id
-			atoms = append(atoms, n)
-			t.atomTo = append(t.atomTo, nil)
-		}
-		t.atomTo[id] = append(t.atomTo[id], int32(i))
+		atoms = t.addAtom(atomIDs, atoms, n, int32(i))
 	}
 	if len(atoms) > 0 {
 		t.ac = buildAC(atoms)

@@ -591,14 +591,7 @@ func newTable(name string, exprs []*string, anchored, slash bool) (*Table, error
 				continue
 			}
 			seen[best] = true
-			id, ok := atomIDs[best]
-			if !ok {
-				id = int32(len(atoms))
-				atomIDs[best] = id
-				atoms = append(atoms, best)
-				t.atomTo = append(t.atomTo, nil)
-			}
-			t.atomTo[id] = append(t.atomTo[id], int32(k))
+			atoms = t.addAtom(atomIDs, atoms, best, int32(k))
 		}
 	}
 	if len(atoms) > 0 {
@@ -632,6 +625,21 @@ func isASCII(s string) bool {
 
 // scratch holds per-scan marks and an arena of id sets for one decision
 // (not shared between goroutines; reused from a pool).
+// addAtom makes pattern an Aho-Corasick candidate whenever atom occurs:
+// the atom is interned in atomIDs/atoms (returned, grown) and pattern added
+// to its list.
+func (t *Table) addAtom(atomIDs map[string]int32, atoms []string, atom string, pattern int32) []string {
+	id, ok := atomIDs[atom]
+	if !ok {
+		id = int32(len(atoms))
+		atomIDs[atom] = id
+		atoms = append(atoms, atom)
+		t.atomTo = append(t.atomTo, nil)
+	}
+	t.atomTo[id] = append(t.atomTo[id], pattern)
+	return atoms
+}
+
 type scratch struct {
 	stamp    uint32
 	exprMark []uint32

@@ -2,6 +2,7 @@ package canon
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 )
 
@@ -242,7 +243,7 @@ func (c *envCollector) collect(raw string, d dialect, depth int) {
 	for _, seg := range segments {
 		words := tokenize(seg, d)
 		c.names = append(c.names, dialectNames(words, d)...)
-		if inner, innerDialect := stripWrapperOnce(words, d); !equal(inner, words) {
+		if inner, innerDialect := stripWrapperOnce(words, d); !slices.Equal(inner, words) {
 			c.collect(strings.Join(inner, " "), innerDialect, depth+1)
 		}
 	}

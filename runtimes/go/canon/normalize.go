@@ -323,17 +323,7 @@ next:
 // dedupe keeps the first of equal strings, in order (a new slice).
 func dedupe(items []string) []string {
 	if len(items) <= 16 {
-		out := make([]string, 0, len(items))
-	next:
-		for _, item := range items {
-			for _, o := range out {
-				if o == item {
-					continue next
-				}
-			}
-			out = append(out, item)
-		}
-		return out
+		return dedupeInPlace(append(make([]string, 0, len(items)), items...))
 	}
 	seen := make(map[string]bool, len(items))
 	out := make([]string, 0, len(items))

@@ -3,6 +3,7 @@ package canon
 import (
 	"fmt"
 	"math/rand"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -34,18 +35,6 @@ var (
 type fact struct {
 	name string
 	got  any
-}
-
-func same(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func prefix(p string) Matcher {
@@ -83,7 +72,7 @@ func equalFacts(x, y []fact) (string, bool) {
 	for i := range x {
 		switch v := x[i].got.(type) {
 		case []string:
-			if !same(v, y[i].got.([]string)) {
+			if !slices.Equal(v, y[i].got.([]string)) {
 				return x[i].name, false
 			}
 		case []bool:
@@ -204,7 +193,7 @@ func TestPlainFastPathIsTheFullAnalysis(t *testing.T) {
 
 func TestPlainCommandsTakeTheFastPath(t *testing.T) {
 	segments, ok := plainSegments("git status src/a.py && make test | tee log", nil)
-	if !ok || !same(segments, []string{"git status src/a.py", "make test", "tee log"}) {
+	if !ok || !slices.Equal(segments, []string{"git status src/a.py", "make test", "tee log"}) {
 		t.Fatalf("segments %q %v", segments, ok)
 	}
 	for _, cmd := range []string{"rm -rf x", "git status 2>&1", "FOO=1 make", "Git status", "git  status",

@@ -2,6 +2,7 @@ package canon
 
 import (
 	pathpkg "path"
+	"slices"
 	"strings"
 )
 
@@ -314,7 +315,7 @@ func unwrapRestrictive(tokens []string) []string {
 		if len(next) > 1 && multicall(exeName(next[0])) {
 			next = next[1:]
 		}
-		if equal(next, tokens) {
+		if slices.Equal(next, tokens) {
 			return next
 		}
 		tokens = next

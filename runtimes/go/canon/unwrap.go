@@ -2,6 +2,7 @@ package canon
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -401,23 +402,11 @@ func unwrap(tokens []string, d dialect) []string {
 			next = unwrapExecutor(next)
 		}
 		next, nextDialect := stripWrapperOnce(next, d)
-		if equal(next, tokens) {
+		if slices.Equal(next, tokens) {
 			return tokens
 		}
 		tokens, d = next, nextDialect
 	}
-}
-
-func equal(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // concat is a new slice holding the parts in order (never aliasing them).
