@@ -9,7 +9,7 @@ runtime: pure standard library (no Lark), so ``policyc.runtime`` can import it.
 * :func:`normalize_domain` — a domain as ``domain_matches`` compares it;
 * :class:`ToolCall`, :class:`Fields`, :func:`param_text` — a call and its
   aliased fields (spec §2);
-* :func:`overlong_field`, :func:`response_window` — the spec §1 input
+* :func:`overlong_field`, :func:`over_response_limit` — the spec §1 input
   limits (``MAX_GLOB_INPUT_BYTES``, ``MAX_RESPONSE_BYTES``).
 """
 
@@ -583,25 +583,40 @@ def over_glob_limit(text: str) -> bool:
     return len(text) * 4 > MAX_GLOB_INPUT_BYTES and utf8_len(text) > MAX_GLOB_INPUT_BYTES
 
 
-def overlong_field(call: ToolCall, fields: Fields, param_names: Iterable[str] = ()) -> str | None:
-    """The name of the first matched field (agent, session, tool, command,
-    path, url, domain, then ``tool parameter NAME`` for each ``input``
-    argument some rule's ``tool_param_matches`` names, as ``%v`` prints it)
-    over ``MAX_GLOB_INPUT_BYTES``, which denies the whole call (spec §1; the
-    engine's ``oversizedMatchInput``), or None."""
+def overlong_field(call: ToolCall, fields: Fields, param_names: Iterable[str] = ()) -> tuple[str, int] | None:
+    """``(name, UTF-8 bytes)`` of the first matched field (agent, session,
+    tool, command, path, url, domain, then ``tool parameter NAME`` for each
+    ``input`` argument some rule's ``tool_param_matches`` names, as ``%v``
+    prints it) over ``MAX_GLOB_INPUT_BYTES``, which denies the whole call
+    (spec §1; the engine's ``oversizedMatchInput``), or None."""
     for name, value in (("agent", call.agent), ("session", call.session), ("tool", call.tool),
                         ("command", fields.command), ("path", fields.path), ("url", fields.url),
                         ("domain", fields.domain)):
         if value and over_glob_limit(value):
-            return name
+            return name, utf8_len(value)
     source = call.input or {}
     for name in param_names:
-        if name in source and over_glob_limit(go_value_text(source[name])):
-            return f"tool parameter {name}"
+        if name in source:
+            text = go_value_text(source[name])
+            if over_glob_limit(text):
+                return f"tool parameter {name}", utf8_len(text)
     return None
 
 
-def response_window(response: str) -> str:
-    """The part of a response that response patterns see: its first
-    ``MAX_RESPONSE_BYTES`` UTF-8 bytes (a character cut in two is dropped)."""
-    return response.encode("utf-8", "surrogatepass")[:MAX_RESPONSE_BYTES].decode("utf-8", "ignore")
+def overlong_message(field: tuple[str, int]) -> str:
+    """The engine's message for an :func:`overlong_field` result (engine.go
+    ``Evaluate``: ``"%s is %d bytes and exceeds the %d-byte policy matching
+    limit; failing closed"``)."""
+    return f"{field[0]} is {field[1]} bytes and exceeds the {MAX_GLOB_INPUT_BYTES}-byte policy matching limit; " \
+           "failing closed"
+
+
+def over_response_limit(response: str) -> bool:
+    """Whether a response exceeds ``MAX_RESPONSE_BYTES`` UTF-8 bytes: the
+    engine then denies it when a response rule is in scope instead of
+    scanning a prefix (engine.go ``EvaluateResponse``)."""
+    return len(response) * 4 > MAX_RESPONSE_BYTES and utf8_len(response) > MAX_RESPONSE_BYTES
+
+
+#: The engine's denial of an over-long response (engine.go ``EvaluateResponse``).
+RESPONSE_TOO_LONG = f"response exceeds the {MAX_RESPONSE_BYTES}-byte policy matching limit; failing closed"

@@ -13,7 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["RuleRef", "Decision"]
+__all__ = ["RuleRef", "Decision", "NO_POLICY", "NO_RULE", "UNWEAKENED"]
+
+#: The engine's messages on a default decision (engine.go ``Evaluate``): no
+#: policy in scope; policies in scope but no rule fired (default allow or
+#: webhook); and, when no global-tier rule fired, the defaults that stand
+#: whatever the project tier decided (watch only over an allow).
+NO_POLICY = "no matching policy; using default action"
+NO_RULE = "no matching rule; using default action"
+UNWEAKENED = {"deny": "project policy cannot weaken global default deny",
+              "ask": "project policy cannot weaken global default ask",
+              "watch": "project policy cannot weaken global default watch"}
 
 
 @dataclass(frozen=True)

@@ -25,17 +25,17 @@ import re2
 
 from policyc import canonicalize
 from policyc.callfields import (
-    MAX_GLOB_INPUT_BYTES, Ambiguous, Fields, ToolCall, joinable_pattern, joined_spelling, overlong_field,
-    param_text, pattern_is_absolute, pattern_variants, response_window, workdir_rest,
+    Ambiguous, Fields, ToolCall, joinable_pattern, joined_spelling, overlong_field,
+    RESPONSE_TOO_LONG, overlong_message, over_response_limit, param_text, pattern_is_absolute, pattern_variants,
+    workdir_rest,
 )
-from policyc.decision import Decision, RuleRef
+from policyc.decision import NO_POLICY, NO_RULE, UNWEAKENED, Decision, RuleRef
 from policyc.ir import (
     CombiningAlgorithm, Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
     Rule, Span, Tier,
 )
+from policyc.gosort import slice_order
 from policyc.patterns import match_command_glob, match_domain_glob, match_path_glob, path_spellings
-
-PROJECT_PREFIX = "[Project Policy] "
 
 
 class CallHistory(Protocol):
@@ -195,16 +195,25 @@ def _param_holds(pred: FieldPredicate, call: ToolCall) -> bool:
     return any(match_command_glob(p.source.lower(), value.lower()) for p in pred.patterns)
 
 
+def _response_part(cond: Condition) -> FieldPredicate | None:
+    return next((p for p in cond.predicates if p.field is Field.RESPONSE and p.patterns), None)
+
+
+def _has_response(cond: Condition) -> bool:
+    """Whether the condition has ``response_matches`` (``hasResponseRules``)."""
+    return _response_part(cond) is not None
+
+
 def response_condition_holds(cond: Condition, response: str) -> bool:
-    """Response-side truth: some ``response_matches`` regex is found in the
-    (first MiB of the) response and no ``response_not_matches`` regex is."""
-    pred = next((p for p in cond.predicates if p.field is Field.RESPONSE), None)
-    if pred is None or not pred.patterns or not response:
+    """Response-side truth (``matchResponseCondition``): some
+    ``response_matches`` regex is found in the response and no
+    ``response_not_matches`` regex is."""
+    pred = _response_part(cond)
+    if pred is None or not response:
         return False
-    body = response_window(response)
-    if not any(_regex(p.source).search(body) for p in pred.patterns):
+    if not any(_regex(p.source).search(response) for p in pred.patterns):
         return False
-    return not any(_regex(p.source).search(body) for p in pred.exclusions)
+    return not any(_regex(p.source).search(response) for p in pred.exclusions)
 
 
 # ----------------------------------------------------------------- scope
@@ -246,52 +255,67 @@ class _Fired:
     rule: Rule
 
 
-def _first_applicable(policy: Policy, holds: Callable[[Rule], bool], now: _dt.datetime) -> _Fired | None:
+def engine_order(policies: tuple[Policy, ...] | list[Policy]) -> list[Policy]:
+    """The policies in scope for a call, in the order the engine evaluates
+    them: the global tier then the project tier (the engine's config list,
+    project policies appended by ``mergeProjectPolicy``), each in source
+    order, then ``sort.Slice`` by priority (engine.go ``collectMatching``).
+    ``sort.Slice`` is not stable: among equal priorities the order is Go's
+    (:func:`policyc.gosort.slice_order`), which decides the reported message
+    and ``matched_policies``, never the action."""
+    listed = [p for p in policies if p.tier is Tier.GLOBAL] + [p for p in policies if p.tier is Tier.PROJECT]
+    return [listed[i] for i in slice_order([p.priority for p in listed])]
+
+
+def _first_applicable(policy: Policy, holds: Callable[[Rule], bool], now: _dt.datetime | None) -> _Fired | None:
+    """The first rule of ``policy`` that holds; expired rules are skipped
+    unless ``now`` is None (the response side never checks expiry)."""
     for rule in policy.rules:
-        if _expired(rule, now):
+        if now is not None and _expired(rule, now):
             continue
         if holds(rule):
             return _Fired(rule.effect, rule.message, policy, rule)
     return None
 
 
-def _deny_overrides(fired: list[_Fired], combining: CombiningAlgorithm) -> _Fired | None:
-    """The most restrictive result under ``combining``; ties go to the
-    earliest (priority order)."""
-    best = None
-    for f in fired:
-        if best is None or combining.overrides(f.effect, best.effect):
-            best = f
-    return best
+def _reported(fired: _Fired, action: Effect | str, matched: list[str]) -> Decision:
+    policy, rule = fired.policy, fired.rule
+    return Decision(action=action, message=fired.message, matched_policies=tuple(matched),
+                    rule=_rule_ref(policy.name, rule.index, policy.tier, rule.span),
+                    project=policy.tier is Tier.PROJECT)
 
 
-def _by_priority(policies: tuple[Policy, ...]) -> list[Policy]:
-    return sorted(policies, key=lambda p: p.priority)  # stable: file order breaks ties
-
-
-def _tier_results(policies: list[Policy], call: ToolCall, holds: Callable[[Rule], bool],
-                  now: _dt.datetime) -> list[_Fired]:
-    out = []
-    for policy in policies:
-        if in_scope(policy, call):
-            fired = _first_applicable(policy, holds, now)
-            if fired is not None:
-                out.append(fired)
-    return out
-
-
-def _decision(best: _Fired, fired: list[_Fired], effect: Effect | None = None) -> Decision:
-    project = best.policy.tier is Tier.PROJECT
-    message = best.message
-    if project and (effect or best.effect) is Effect.DENY:
-        message = PROJECT_PREFIX + message
-    return Decision(
-        action=effect or best.effect,
-        message=message,
-        matched_policies=tuple(f.policy.name for f in fired),
-        rule=_rule_ref(best.policy.name, best.rule.index, best.policy.tier, best.rule.span),
-        project=project,
-    )
+def _combine(order: list[Policy], fire: Callable[[Policy], _Fired | None], default: Effect,
+             combining: CombiningAlgorithm) -> Decision:
+    """engine.go ``Evaluate`` after scoping: policies in ``order``; the first
+    deny returns at once (``matched_policies``: the policies fired so far
+    and every later one in scope); otherwise a result replaces the current
+    one only when strictly more restrictive, and the first allow with a
+    message gives the message. Then the project-tier rule (§3.5) and the
+    default."""
+    if not order:
+        return Decision(default, NO_POLICY)
+    top = combining.order[-1]
+    best: _Fired | None = None
+    matched: list[str] = []
+    any_global = False
+    for i, policy in enumerate(order):
+        fired = fire(policy)
+        if fired is None:
+            continue
+        any_global = any_global or policy.tier is Tier.GLOBAL
+        matched.append(policy.name)
+        if fired.effect is top:
+            return _reported(fired, top, matched + [p.name for p in order[i + 1:]])
+        if best is None or combining.overrides(fired.effect, best.effect) or (
+                best.effect is fired.effect is combining.order[0] and not best.message):
+            best = fired
+    if not any_global and default in UNWEAKENED and (default is not Effect.WATCH or best is None
+                                                      or best.effect is Effect.ALLOW):
+        return Decision(default, UNWEAKENED[default], tuple(matched))
+    if best is None:
+        return Decision(default, NO_RULE)
+    return _reported(best, best.effect, matched)
 
 
 def _param_names(policy_set: PolicySet) -> list[str]:
@@ -303,7 +327,8 @@ def _param_names(policy_set: PolicySet) -> list[str]:
 
 def evaluate(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None = None,
              history: CallHistory | None = None) -> Decision:
-    """The request-side decision for ``call`` (spec §2–§5)."""
+    """The request-side decision for ``call`` (spec §2–§5; engine.go
+    ``Evaluate``, which the spec's §3 summarises)."""
     now = now or _now()
     try:
         fields = Fields.of(call)
@@ -311,43 +336,44 @@ def evaluate(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None 
         return Decision(Effect.DENY, f"ambiguous tool input ({exc.reason}); failing closed")
     too_long = overlong_field(call, fields, _param_names(policy_set))
     if too_long is not None:
-        return Decision(Effect.DENY, f"{too_long} exceeds the {MAX_GLOB_INPUT_BYTES}-byte policy matching "
-                                     "limit; failing closed")
+        return Decision(Effect.DENY, overlong_message(too_long))
 
-    def holds(rule: Rule) -> bool:
-        return condition_holds(rule.condition, call, fields, granting=rule.effect.granting,
-                               history=history, now=now)
+    def fire(policy: Policy) -> _Fired | None:
+        return _first_applicable(policy, lambda rule: condition_holds(
+            rule.condition, call, fields, granting=rule.effect.granting, history=history, now=now), now)
 
-    ordered = _by_priority(policy_set.policies)
-    global_fired = _tier_results([p for p in ordered if p.tier is Tier.GLOBAL], call, holds, now)
-    project_fired = _tier_results([p for p in ordered if p.tier is Tier.PROJECT], call, holds, now)
-    fired = global_fired + project_fired
-    default = policy_set.default
-    combining = policy_set.combining
-    if not fired:
-        if policy_set.project_default is not None and combining.overrides(policy_set.project_default, default):
-            default = policy_set.project_default
-        return Decision(default, "no matching rule; using default action")
-    best = _deny_overrides(global_fired + project_fired, combining)
-    if not global_fired and combining.overrides(default, best.effect):
-        # §3.5: a project result may not be weaker than the global default.
-        return _decision(best, fired, effect=default)
-    return _decision(best, fired)
+    order = engine_order([p for p in policy_set.policies if in_scope(p, call)])
+    return _combine(order, fire, policy_set.default, policy_set.combining)
 
 
 def evaluate_response(policy_set: PolicySet, call: ToolCall, response: str, *,
-                      now: _dt.datetime | None = None) -> Decision:
-    """The response-side decision (spec §3): only rules with
-    ``response_matches`` take part; no such rule firing allows; a webhook
-    there is treated as deny."""
-    now = now or _now()
-    ordered = [p for p in _by_priority(policy_set.policies)]
-    fired = _tier_results(ordered, call, lambda r: response_condition_holds(r.condition, response), now)
-    best = _deny_overrides(fired, policy_set.combining)
+                      now: _dt.datetime | None = None) -> Decision:  # noqa: ARG001 (no expiry here)
+    """The response-side decision (engine.go ``EvaluateResponse``): only
+    rules with ``response_matches`` take part, expiry unchecked; no policy
+    in scope or none firing allows; a response over ``MAX_RESPONSE_BYTES``
+    with a response rule in scope is denied; in the engine's order, the
+    first deny, webhook or ask fired denies at once (after the tool ran
+    there is nothing left to approve); else watch over allow."""
+    order = engine_order([p for p in policy_set.policies if in_scope(p, call)])
+    if not order:
+        return Decision(Effect.ALLOW, "no matching policy; response allowed")
+    if over_response_limit(response) and any(
+            _has_response(rule.condition) for policy in order for rule in policy.rules):
+        return Decision(Effect.DENY, RESPONSE_TOO_LONG)
+    best: _Fired | None = None
+    matched: list[str] = []
+    for policy in order:
+        fired = _first_applicable(policy, lambda rule: response_condition_holds(rule.condition, response), None)
+        if fired is None:
+            continue
+        matched.append(policy.name)
+        if fired.effect in (Effect.DENY, Effect.WEBHOOK, Effect.ASK):
+            return _reported(fired, Effect.DENY, matched)
+        if best is None or (best.effect is Effect.ALLOW and (fired.effect is Effect.WATCH or not best.message)):
+            best = fired
     if best is None:
         return Decision(Effect.ALLOW, "no matching response rule; response allowed")
-    effect = Effect.DENY if best.effect is Effect.WEBHOOK else best.effect
-    return _decision(best, fired, effect=effect)
+    return _reported(best, best.effect, matched)
 
 
 def decide(policy_set: PolicySet, call: ToolCall, *, now: _dt.datetime | None = None,

@@ -338,8 +338,9 @@ class ProjectFile:
 class PolicySet:
     """Policies of one or more files, with the set's default effect.
 
-    ``project_default`` is the project tier's own ``default_action`` when one
-    was given (it can only restrict, spec §3.5). ``dialect`` names the
+    ``default`` is the global tier's (a project file's own ``default_action``
+    does not count: the engine's ``mergeProjectPolicy`` keeps the base's).
+    ``dialect`` names the
     policy language the set was read from and ``combining`` how its
     decisions combine. ``origin`` is the dialect's own reading of the files
     when its reference evaluator does not interpret the IR (the OpenClaw
@@ -349,7 +350,6 @@ class PolicySet:
 
     policies: tuple[Policy, ...]
     default: Effect = Effect.DENY
-    project_default: Effect | None = None
     sources: tuple[str, ...] = ()
     dialect: str = "rampart"
     combining: CombiningAlgorithm = RAMPART_COMBINING

@@ -10,8 +10,8 @@ Rampart's ``mergeYAMLFiles``): the global files are taken in sorted base-name
 order, wherever they were named (the engine loads a policy directory), and
 the FIRST of them that sets ``default_action`` decides the default for the
 whole set; a file without one does not count. With none set, the default is
-deny. The project file's own ``default_action`` may only restrict
-(``PolicySet.project_default``).
+deny. The project file's own ``default_action`` is ignored, as the engine's
+``mergeProjectPolicy`` ignores it (the base's default wins).
 """
 
 from __future__ import annotations
@@ -176,17 +176,11 @@ def assemble(files: list[LoadedFile]) -> PolicySet:
     """One policy set from loaded files (see the module docstring)."""
     policies = []
     default: Effect | None = None
-    project_default: Effect | None = None
     for f in files:
         policies.extend(f.policies)
-        if f.tier is Tier.PROJECT:
-            if _sets_default(f):
-                project_default = f.default
-            continue
-        if default is None and _sets_default(f):
+        if f.tier is not Tier.PROJECT and default is None and _sets_default(f):
             default = f.default
-    return PolicySet(tuple(policies), default or Effect.DENY, project_default,
-                     tuple(f.path for f in files))
+    return PolicySet(tuple(policies), default or Effect.DENY, tuple(f.path for f in files))
 
 
 def _sets_default(f: LoadedFile) -> bool:

@@ -24,12 +24,12 @@ from policyc.evaluate import ToolCall, decide
 from policyc.dialects.rampart.frontend import load_file
 from policyc.ir import (
     RAMPART_COMBINING, CallCount, Condition, DepthRange, Field, FieldPredicate, Pattern, PatternLanguage, Policy,
-    PolicySet, Rule, Scope, Span, Tier,
+    Effect, PolicySet, Rule, Scope, Span, Tier,
 )
 from policyc.loader import assemble
 from policyc.patterns import PatternError, parse_glob
 from policyc.patterns.glob import CharClass, DoubleStar, Literal, Question, Star
-from policyc.runtime import BundleError, fail_closed, load_bundle
+from policyc.runtime import BUNDLE_FORMAT_VERSION, BundleError, fail_closed, load_bundle
 from policyc.runtime.matching import call_key
 from policyc.testing import run_file
 
@@ -183,7 +183,7 @@ def test_compiling_twice_gives_identical_bytes():
 def test_bundle_is_canonical_json_with_manifest_and_digest():
     doc = json.loads(STANDARD_BYTES)
     assert list(doc) == ["format", "format_version", "manifest", "payload"]
-    assert doc["format"] == "policyc-bundle" and doc["format_version"] == 3
+    assert doc["format"] == "policyc-bundle" and doc["format_version"] == BUNDLE_FORMAT_VERSION == 4
     assert json.dumps(doc, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() == STANDARD_BYTES
     manifest = doc["manifest"]
     assert manifest["compiler"].startswith("policyc ") and manifest["host"] == "linux"
@@ -220,9 +220,9 @@ def test_reformatted_payload_is_refused():
         load_bundle(pretty)
 
 
-@pytest.mark.parametrize("version", [1, 2, 4, 0, "3", None, True])
+@pytest.mark.parametrize("version", [1, 2, 3, 5, 0, "4", None, True])
 def test_unsupported_format_version_is_refused(version):
-    bad = STANDARD_BYTES.replace(b'"format_version":3', b'"format_version":' + json.dumps(version).encode(), 1)
+    bad = STANDARD_BYTES.replace(b'"format_version":4', b'"format_version":' + json.dumps(version).encode(), 1)
     with pytest.raises(BundleError, match="format_version"):
         load_bundle(bad)
 
@@ -433,11 +433,12 @@ def test_the_decision_memo_keeps_every_distinction_a_decision_sees(tmp_path):
         ["allow", "deny", "allow", "deny"]  # expiry intervals are part of the key
     deep = {"tool": "exec", "params": {}, "agent_depth": 2}
     assert [bundle.decide(d, now=before).message for d in (deep, {**deep, "agent_depth": 1}, deep)] == \
-        ["deep", "no matching rule; using default action", "deep"]
+        ["deep", "project policy cannot weaken global default deny", "deep"]  # the engine's default message
     assert bundle.decide({**deep, "agent_depth": True}).message.startswith("invalid tool call")
     prompts = [{"tool": "x", "input": {"prompt": v}} for v in ("ignore all", True, "true")]
     assert [bundle.decide(p, now=before).message for p in prompts] == \
-        ["prompt", "no matching rule; using default action", "no matching rule; using default action"]
+        ["prompt", "project policy cannot weaken global default deny",
+         "project policy cannot weaken global default deny"]
 
     class Busy:
         def count(self, tool, window_seconds, now):
@@ -720,6 +721,8 @@ _DEPTHS = st.none() | st.none() | st.builds(DepthRange, st.none() | st.integers(
 _COUNTS = st.none() | st.none() | st.none() | st.just(CallCount(3, 60.0))
 _EXPIRIES = st.sampled_from([None, None, "2020-01-01T00:00:00Z", "2030-01-01T00:00:00Z"])
 _EFFECTS = st.sampled_from(RAMPART_COMBINING.order)
+#: What `default_action` can be (a webhook default is a load error, PC018).
+_DEFAULTS = st.sampled_from([Effect.ALLOW, Effect.WATCH, Effect.ASK, Effect.DENY])
 _TOOLS = st.lists(st.sampled_from(["exec", "read", "fetch", "*", "mcp*"]), max_size=2)
 _AGENTS = st.none() | st.sampled_from([Pattern("claude", CG), Pattern("*", CG), Pattern("sub-*", CG)])
 _SESSIONS = st.none() | st.sampled_from([Pattern("main", CG), Pattern("*", CG)])
@@ -784,7 +787,7 @@ def _policy_sets(draw):
             original, name=f"{original.name}-copy{i}",
             priority=draw(st.sampled_from([original.priority, 1, 100, 200])),
             tier=draw(st.sampled_from([original.tier, original.tier, Tier.PROJECT]))),)
-    return PolicySet(policies, draw(_EFFECTS), draw(st.none() | _EFFECTS))
+    return PolicySet(policies, draw(_DEFAULTS))
 
 
 class _History:

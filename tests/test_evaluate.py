@@ -254,12 +254,14 @@ policies:
 """
 
 
-@pytest.mark.parametrize(("command", "expected", "project"), [
-    ("git status", Effect.ALLOW, False),      # global grants, project silent
-    ("git push x", Effect.DENY, True),        # project restricts
-    ("curl x", Effect.DENY, True),            # project allow cannot beat the global default deny
+@pytest.mark.parametrize(("command", "expected", "project", "message"), [
+    ("git status", Effect.ALLOW, False, ""),                     # global grants, project silent
+    # project restricts: the engine's message has no prefix (Rampart's hook adds one for `project`)
+    ("git push x", Effect.DENY, True, "not from this repo"),
+    # project allow cannot beat the global default deny: the default decides, with the engine's message
+    ("curl x", Effect.DENY, False, "project policy cannot weaken global default deny"),
 ])
-def test_project_tier_is_restriction_only(command, expected, project):
+def test_project_tier_is_restriction_only(command, expected, project, message):
     ps = policy_set(GLOBAL, project="""
     policies:
       - name: proj
@@ -272,7 +274,6 @@ def test_project_tier_is_restriction_only(command, expected, project):
             when: {command_matches: ["curl *"]}
     """)
     d = evaluate(ps, exec_call(command))
-    assert d.action is expected
-    assert d.project is project
-    if command == "git push x":
-        assert d.message == "[Project Policy] not from this repo"
+    assert (d.action, d.project, d.message) == (expected, project, message)
+    assert (d.rule is None) == (command == "curl x")
+    assert d.matched_policies == {"git status": ("git",), "git push x": ("git", "proj"), "curl x": ("proj",)}[command]

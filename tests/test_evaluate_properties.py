@@ -56,7 +56,7 @@ exec_calls = commands.map(lambda c: ToolCall("exec", {"command": c}, agent="a"))
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(policies, min_size=1, max_size=4), st.lists(policies, max_size=3),
-       st.sampled_from(RAMPART_COMBINING.order), exec_calls)
+       st.sampled_from([Effect.ALLOW, Effect.WATCH, Effect.ASK, Effect.DENY]), exec_calls)
 def test_project_tier_never_weakens_the_global_decision(global_policies, project_policies, default, call):
     global_only = dataclasses.replace(STANDARD, policies=tuple(global_policies), default=default)
     merged = dataclasses.replace(global_only, policies=tuple(global_policies) + tuple(

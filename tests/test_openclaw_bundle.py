@@ -141,7 +141,7 @@ def test_same_sources_give_byte_identical_bundles(tmp_path):
     assert compile_openclaw(load_paths([str(one)]), sources) == first
     assert compile_openclaw(load_paths([str(two)]), sources) == first
     document = json.loads(first)
-    assert document["format_version"] == 3
+    assert document["format_version"] == 4
     assert [s["path"] for s in document["manifest"]["sources"]] == ["a.yaml", "b.yaml"]
     payload = document["payload"]
     assert (payload["dialect"], payload["call_model"]) == ("openclaw-toolkit", "openclaw-action")

@@ -109,11 +109,11 @@ def test_a_webhook_does_not_hide_the_other_findings(tmp_path):
     assert "witness" not in found["PC202"].extra
 
 
-def test_without_global_files_only_default_allow_is_known_to_be_ineffective(tmp_path):
+def test_without_global_files_the_project_default_is_still_ineffective(tmp_path):
     _, project = _write(tmp_path)
     found = check_project_tier(context_of(load_policy_set([], project=project)))
     assert sorted(d.code for d in found) == ["PC202", "PC203"]
-    assert "witness" not in found[0].extra and "any global default" in \
+    assert "witness" not in found[0].extra and "keeps the global default for every call" in \
         next(d for d in found if d.code == "PC203").message
 
 
@@ -133,7 +133,7 @@ def test_check_with_global_verifies_the_merge(tmp_path):
 @given(_policy_sets(), st.lists(targeted_calls | calls, min_size=4, max_size=8))
 def test_merging_the_project_tier_never_weakens_a_decision(policy_set, generated):
     global_only = dataclasses.replace(
-        policy_set, policies=tuple(p for p in policy_set.policies if p.tier is Tier.GLOBAL), project_default=None)
+        policy_set, policies=tuple(p for p in policy_set.policies if p.tier is Tier.GLOBAL))
     for call in generated:
         parsed = ToolCall.from_mapping(call)
         merged, alone = decide(policy_set, parsed, now=NOW), decide(global_only, parsed, now=NOW)

@@ -124,7 +124,7 @@ def test_paranoid_is_an_allow_list_over_default_deny():
     assert not any(r.condition.catch_all for r in allows), "no catch-all allow"
     engines = _engines((PARANOID,))
     assert _both(engines, {"tool": "exec", "params": {"command": "some-unlisted-tool --flag"}}) == (
-        "deny", "no matching rule; using default action")
+        "deny", "project policy cannot weaken global default deny")  # the engine's message: in scope, none fired
 
 
 def test_project_template_only_tightens():
@@ -140,8 +140,11 @@ def test_project_template_on_top_of_standard():
     engines = _engines((STANDARD,), project=TEMPLATE)
     assert _both(engines, {"tool": "exec", "params": {"command": "git status"}})[0] == "allow"
     assert _both(engines, {"tool": "edit", "params": {"file_path": "/w/app/package.json"}})[0] == "watch"
-    action, message = _both(engines, {"tool": "read", "params": {"file_path": "/w/app/deploy/tls.key"}})
-    assert action == "deny" and message.startswith("[Project Policy] ")
+    call = {"tool": "read", "params": {"file_path": "/w/app/deploy/tls.key"}}
+    action, message = _both(engines, call)
+    decision = engines[1].decide(call)
+    # the engine's message, no prefix; `project` marks the project tier's rule (Rampart's hook prefixes it)
+    assert action == "deny" and decision.project and not message.startswith("[Project Policy]")
     # the global tier still decides what the template does not mention
     assert _both(engines, {"tool": "read", "params": {"file_path": "/home/dev/.ssh/id_rsa"}})[0] == "deny"
 

@@ -18,8 +18,8 @@ compiled bundle and the reference evaluator (``tests/conformance/harness.py``).
 * ``test_engine_passes_the_case[FILE::CASE]``: the case passes in the
   engine's own test runner (``rampart test``): the action is ``expect:`` and
   ``expect_message`` (a ``filepath.Match`` glob) matches the engine's message.
-* messages: policyc's decision message is the engine's, except for one known
-  difference on default decisions (see ``DEFAULT_MESSAGE``).
+* ``test_messages_and_matched_policies_are_the_engines``: the bundle's
+  message and ``matched_policies`` are the engine's on every case.
 * the project template layered on each global file, and the request side of
   the out-of-line stdlib cases (``tests/fixtures/stdlib``): actions agree.
 """
@@ -47,32 +47,14 @@ CASES: list[CorpusCase] = corpus_cases(STDLIB)
 ENGINE_CASE_KEYS = {"name", "tool", "agent", "params", "expect", "expect_message"}
 ENGINE_ACTIONS = {"allow", "deny", "ask", "watch", "log", "webhook", "require_approval"}
 
-#: (policyc's message, the engine's) on a default decision where some
-#: policy's scope matched but none of its rules fired: Rampart v1.8.0 checks
-#: "no global rule fired" before "no rule fired" (engine.go Evaluate), so with
-#: `default_action: deny` it reports the project-tier message even without a
-#: project policy; policyc reports the generic one. Same action either way.
-DEFAULT_MESSAGE = ("no matching rule; using default action", "project policy cannot weaken global default deny")
-
-#: Cases Rampart's own test runner fails today, with why.
-ENGINE_RUNNER_FAILS = {
-    ("paranoid.yaml", "deny: curl"):
-        "expect_message `no matching rule*` matches policyc's default-deny message but not the engine's "
-        "(`project policy cannot weaken global default deny`), so `rampart test` fails the case "
-        "(the action, deny, agrees)",
-}
-
-
 def _key(case: CorpusCase) -> tuple[str, str]:
     return Path(case.file).name, case.name
 
 
-def _case_params(marks_for: dict[tuple[str, str], str] | None = None):
+def _case_params():
     out = []
     for case in CASES:
-        reason = (marks_for or {}).get(_key(case))
-        marks = [pytest.mark.xfail(strict=True, reason=f"issue 15: {reason}")] if reason else []
-        out.append(pytest.param(case, id="::".join(_key(case)), marks=marks))
+        out.append(pytest.param(case, id="::".join(_key(case))))
     return out
 
 
@@ -103,7 +85,9 @@ def _decisions() -> dict[tuple[str, str], dict]:
             decision = pc.bundle.evaluate(case.call, history=pc.history)
             assert _key(case) not in out, f"two cases named {case.name!r} in {path.name}"
             out[_key(case)] = {"case": case, "engine": str(e.get("action")), "engine_message": str(e.get("message", "")),
+                               "engine_matched": list(e.get("matched") or []),
                                "bundle": str(decision.action), "bundle_message": decision.message,
+                               "bundle_matched": list(decision.matched_policies),
                                "reference": pc.reference_action(case.call)}
     return out
 
@@ -147,7 +131,7 @@ def test_policyc_decides_as_the_engine(case, oracle):
         f"{_key(case)}: engine={row['engine']} bundle={row['bundle']} reference={row['reference']} call={case.call}")
 
 
-@pytest.mark.parametrize("case", _case_params(ENGINE_RUNNER_FAILS))
+@pytest.mark.parametrize("case", _case_params())
 def test_engine_passes_the_case(case, oracle):
     row = _decisions()[_key(case)]
     expect = {"log": "watch", "require_approval": "require_approval"}.get(case.expect, case.expect)
@@ -158,23 +142,15 @@ def test_engine_passes_the_case(case, oracle):
             f"{row['engine_message']!r} (policyc: {row['bundle_message']!r})")
 
 
-def _message_differences() -> dict[tuple[str, str], tuple[str, str]]:
-    return {k: (r["bundle_message"], r["engine_message"]) for k, r in _decisions().items()
-            if r["bundle_message"] != r["engine_message"]}
-
-
-def test_messages_agree_but_for_the_default_decision(oracle):
-    other = {k: v for k, v in _message_differences().items() if v != DEFAULT_MESSAGE}
-    assert not other, "policyc's message differs from the engine's:\n" + "\n".join(
-        f"  {k}: policyc {v[0]!r}, engine {v[1]!r}" for k, v in sorted(other.items()))
-
-
-@pytest.mark.xfail(strict=True, reason="issue 15: policyc reports `no matching rule; using default action` where "
-                                       "Rampart v1.8.0 reports `project policy cannot weaken global default deny` "
-                                       "(a policy's scope matched, no rule fired, default deny)")
-def test_default_decision_message_is_the_engines(oracle):
-    differing = sorted(_message_differences())
-    assert not differing, f"{len(differing)} case(s): {differing}"
+def test_messages_and_matched_policies_are_the_engines(oracle):
+    """engine.go ``Evaluate``'s messages (default decisions included) and
+    ``MatchedPolicies`` (a deny lists every later policy in scope, in the
+    order of Go's unstable sort by priority)."""
+    differing = [f"  {k}: policyc {r['bundle_message']!r} {r['bundle_matched']}, "
+                 f"engine {r['engine_message']!r} {r['engine_matched']}"
+                 for k, r in sorted(_decisions().items())
+                 if (r["bundle_message"], r["bundle_matched"]) != (r["engine_message"], r["engine_matched"])]
+    assert not differing, f"{len(differing)} case(s) differ:\n" + "\n".join(differing)
 
 
 def _compare(paths: tuple[str, ...], cases: list[CorpusCase], project: str | None = None) -> list[str]:

@@ -145,7 +145,7 @@ def test_same_sources_give_byte_identical_bundles(tmp_path):
     assert compile_toolrampart(load_paths([str(one)]), sources) == first
     assert compile_toolrampart(load_paths([str(two)]), sources) == first
     document = json.loads(first)
-    assert document["format_version"] == 3
+    assert document["format_version"] == 4
     assert [s["path"] for s in document["manifest"]["sources"]] == ["a.py", "toolrampart.toml"]
     payload = document["payload"]
     assert (payload["dialect"], payload["call_model"], payload["combining"]) == (NAME, "toolrampart-call",

@@ -27,6 +27,7 @@ dialect raises ``ValueError``.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import re
 from typing import TYPE_CHECKING, Any, Optional
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING, Any, Optional
 from policyc.callfields import ToolCall
 from policyc.dialects.openclaw import NAME as OPENCLAW
 from policyc.evaluate import Decision, condition_holds, decide, evaluate, in_scope
-from policyc.ir import Condition, Field, FieldPredicate, Pattern, Policy, PolicySet, Rule, Scope
+from policyc.ir import Condition, Field, FieldPredicate, Pattern, Policy, PolicySet, Rule, Scope, Tier
 from policyc.patterns import match_command_glob
 
 from . import budget as _budget
@@ -372,6 +373,7 @@ def decided_in(policy_set: PolicySet, policy: Policy, call: dict[str, Any]) -> O
         _budget.charge(ACTION_REPLAY_STEPS * (1 + len(policy.rules)))
         return decided_in_lowered(policy, call)
     _budget.charge(REPLAY_STEPS * (1 + len(policy.rules)))
-    alone = PolicySet((policy,), policy_set.default)
+    # as the global tier: a project policy alone would be raised to the default (engine.go Evaluate)
+    alone = PolicySet((dataclasses.replace(policy, tier=Tier.GLOBAL),), policy_set.default)
     decision = evaluate(alone, ToolCall.from_mapping(call))
     return decision.rule.index if decision.rule is not None else None

@@ -10,11 +10,11 @@ same sources always give byte-identical bundles.
 
 Shape::
 
-    {"format": "policyc-bundle", "format_version": 1,
+    {"format": "policyc-bundle", "format_version": 4,
      "manifest": {"compiler": "policyc <version>",
                   "digest": "sha256:<hex of the canonical payload bytes>",
                   "sources": [{"path": ..., "sha256": ...}, ...]},
-     "payload": {"default": ..., "project_default": ..., "policies": [...],
+     "payload": {"default": ..., "policies": [...],
                  "patterns": {<table>: [<entry>, ...], ...}}}
 
 :func:`bundle_bytes` writes the envelope, manifest and digest around any
@@ -45,7 +45,7 @@ from policyc.ir import (
 BUNDLE_FORMAT = "policyc-bundle"
 #: The shape of the calls a bundle of each dialect decides (docs/bundle-format.md §4).
 CALL_MODELS = {"rampart": "rampart-tool-call"}
-BUNDLE_FORMAT_VERSION = 3
+BUNDLE_FORMAT_VERSION = 4
 #: The host family a bundle decides for (spec §5: the engine folds case only
 #: on macOS and Windows hosts). Only Linux is compiled for today.
 HOST_FAMILY = "linux"
@@ -320,7 +320,6 @@ def compile_payload(policy_set: PolicySet, *, lowering: Any = None) -> dict[str,
         "call_model": CALL_MODELS[policy_set.dialect],
         "combining": policy_set.combining.to_json(),
         "default": policy_set.default.value,
-        "project_default": policy_set.project_default.value if policy_set.project_default else None,
         "policies": [_policy(p, tables) for p in policy_set.policies],
         "patterns": patterns,
     }

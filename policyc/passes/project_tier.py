@@ -13,9 +13,11 @@ diagnostics:
   (which is the global set's), when one is found. The search is one budget
   item per rule (PC110 when the budget stops it; the PC202 finding stands,
   without a witness).
-* PC203 ``project-default-cannot-loosen``: a project ``default_action``
-  less restrictive than the global default (``allow`` always is: with
-  global files unknown it can only restrict nothing).
+* PC203 ``project-default-ignored``: a project ``default_action``. The
+  engine keeps the global default whatever the project file says
+  (dirstore.go ``mergeProjectPolicy``: "Base wins for DefaultAction"), so
+  the line changes no decision, stricter or not (the spec's "can only
+  restrict" is not what the engine does).
 
 The proof that the merged set never decides below the global set alone
 is :func:`policyc.diff.verify_no_weakening` (a comparison of two sets, not
@@ -36,8 +38,8 @@ from .context import Context, rule_name
 CHECKS = [
     Check("PC202", "project-allow-cannot-grant", Severity.WARNING,
           "An allow rule in the project tier, which only restricts."),
-    Check("PC203", "project-default-cannot-loosen", Severity.WARNING,
-          "A project default_action less restrictive than the global one."),
+    Check("PC203", "project-default-ignored", Severity.WARNING,
+          "A project default_action, which the engine ignores: the global default stands."),
 ]
 
 
@@ -47,13 +49,11 @@ def check_project_tier(ctx: Context) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for f in ctx.project_files:
         if f.default is not None:
-            floor = global_set.default if global_set is not None else None
-            if f.default is Effect.ALLOW or (floor is not None and global_set.combining.overrides(floor, f.default)):
-                against = f"the global default `{floor.value}`" if floor is not None else "any global default"
-                out.append(check("PC203").at(
-                    f.default_span, f"project `default_action: {f.default.value}` cannot loosen {against}; "
-                    "the project tier only restricts, so this line has no effect",
-                    help="remove it, or set a stricter default (ask or deny) for calls no rule decides"))
+            kept = f"the global default `{global_set.default.value}`" if global_set is not None else "the global default"
+            out.append(check("PC203").at(
+                f.default_span, f"project `default_action: {f.default.value}` has no effect: Rampart's engine keeps "
+                f"{kept} for every call", help="remove it; to restrict calls the global policy leaves to its "
+                "default, add a project rule that matches them (`action: ask` or `deny`)"))
         for policy in f.policies:
             for rule in policy.rules:
                 if rule.effect is Effect.ALLOW:

@@ -42,12 +42,15 @@ import re2
 
 from policyc.canonicalize import clear_memos
 from policyc.callfields import (
-    MAX_GLOB_INPUT_BYTES, Ambiguous, Fields, NumberOutOfRange, ToolCall, overlong_field, param_text,
+    RESPONSE_TOO_LONG, Ambiguous, Fields, NumberOutOfRange, ToolCall, over_response_limit, overlong_field,
+    overlong_message, param_text,
 )
+from policyc.decision import NO_POLICY, NO_RULE, UNWEAKENED
+from policyc.gosort import slice_order
 
 from .matching import EMPTY, MAX_ENTRIES, Memo, Table, call_key
 from .model import (
-    CALL_MODEL, COMBINING, DIALECT, PROJECT_PREFIX, RANK, BundleError, CallHistory, Decision, RuleRef,
+    CALL_MODEL, COMBINING, DIALECT, RANK, BundleError, CallHistory, Decision, RuleRef,
     refuse_other_kinds,
 )
 
@@ -107,9 +110,8 @@ class _Rule:
 @dataclass
 class _Group:
     """Policies equal but for name and position: ``refs[m][r]`` is member
-    ``m``'s reference to rule ``r``; ``order``/``response_order`` are the
-    members' positions in the request (global tier, then project) and
-    response (priority only) orders."""
+    ``m``'s reference to rule ``r``; ``listed[m]`` its index in the engine's
+    config list (:attr:`Bundle._listed`)."""
 
     project: bool
     tools: frozenset[int]
@@ -118,8 +120,7 @@ class _Group:
     rules: tuple[_Rule, ...]
     names: list[str]
     refs: list[tuple[RuleRef, ...]]
-    order: list[int]
-    response_order: list[int]
+    listed: list[int]
 
 
 @dataclass(frozen=True)
@@ -225,8 +226,6 @@ class Bundle:
     def _build(self, payload: Mapping[str, Any]) -> None:
         refuse_other_kinds(payload, DIALECT, CALL_MODEL, COMBINING)
         self.default: str = _effect(payload["default"])
-        project_default = payload["project_default"]
-        self.project_default: str | None = _effect(project_default) if project_default else None
         tables = payload["patterns"]
         missing = [t for t in TABLES if t not in tables]
         if missing:
@@ -271,17 +270,17 @@ class Bundle:
                 raise BundleError(f"policy {name!r}: unknown tier {p['tier']!r}")
         self._param_names = sorted({str(q["param"]) for p in policies for r in p["rules"]
                                     for q in r["condition"]["any_param"]})
-        ordered = sorted(policies, key=lambda p: int(p["priority"]))  # stable: source order breaks ties
-        request = [p for p in ordered if p["tier"] == "global"] + [p for p in ordered if p["tier"] == "project"]
-        response_pos = {id(p): i for i, p in enumerate(ordered)}
-        for pos, p in enumerate(request):
-            if not p["enabled"]:
-                continue
+        # The engine's config list: the global tier, then the project tier
+        # (each in source order); disabled policies are never in scope.
+        listed = [p for tier in ("global", "project") for p in policies if p["tier"] == tier and p["enabled"]]
+        #: ``(priority, name)`` per listed policy, for :meth:`_order`.
+        self._listed: list[tuple[int, str]] = [(int(p["priority"]), p["name"]) for p in listed]
+        for pos, p in enumerate(listed):
             rules, refs = self._rules(p)
             scope = p["scope"]
             group = _Group(p["tier"] == "project", self._ids("tool", scope["tools"]),
                            self._one("agent", scope["agent"]), self._one("session", scope["session"]),
-                           rules, [], [], [], [])
+                           rules, [], [], [])
             key = (group.project, group.tools, group.agent, group.session, group.rules)
             gid = group_ids.setdefault(key, len(self._groups))
             if gid == len(self._groups):
@@ -289,12 +288,12 @@ class Bundle:
             member = self._groups[gid]
             member.names.append(p["name"])
             member.refs.append(refs)
-            member.order.append(pos)
-            member.response_order.append(response_pos[id(p)])
+            member.listed.append(pos)
         self._live = [not c.always and c.can_hold() for c in self._conds]
         self._trigger = [c.trigger() for c in self._conds]
         self._index()
         self._plans: dict[tuple[str, str, str], _Plan] = {}
+        self._orders: dict[frozenset[int], dict[int, int]] = {}
         self._decisions: dict[tuple, Decision] = {}
         # Decisions change with `now` only at rule expiry instants: between
         # two of them, the set of live rules is fixed.
@@ -403,7 +402,7 @@ class Bundle:
         return _Plan(frozenset((gid,)), frozenset(c for c in conds if self._conds[c].always),
                      frozenset(c for c in live if not self._trigger[c]),
                      tuple(sorted({table for c in live for table, _ in self._trigger[c]})),
-                     any(self._conds[c].response is not None for c in conds))
+                     any(self._conds[c].response is not None and bool(self._conds[c].response[0]) for c in conds))
 
     # --------------------------------------------------------------- scope
 
@@ -534,44 +533,78 @@ class Bundle:
 
     # ---------------------------------------------------------- combining
 
-    def _fire(self, holding: set[int] | frozenset[int], plan: _Plan, now: _dt.datetime,
-              response: bool) -> list[tuple[int, _Group, int]]:
-        """First-applicable per in-scope group: ``(first member position,
-        group, rule index)`` for each group that fires, in order."""
+    def _order(self, plan: _Plan) -> tuple[dict[int, int], list[str]]:
+        """The engine's evaluation order of the policies ``plan`` puts in
+        scope (``sort.Slice`` by priority over the config list, engine.go
+        ``collectMatching``; :func:`policyc.gosort.slice_order`): the rank
+        of each listed index, and the names in that order. Kept per set of
+        groups (a load-time fact of the scope, not of any call)."""
+        known = self._orders.get(plan.groups)
+        if known is None:
+            scoped = sorted(pos for gid in plan.groups for pos in self._groups[gid].listed)
+            ranked = [scoped[i] for i in slice_order([self._listed[pos][0] for pos in scoped])]
+            known = ({pos: k for k, pos in enumerate(ranked)}, [self._listed[pos][1] for pos in ranked])
+            if len(self._orders) >= 4096:
+                self._orders.clear()
+            self._orders[plan.groups] = known
+        return known
+
+    def _fire(self, holding: set[int] | frozenset[int], plan: _Plan, now: _dt.datetime | None
+              ) -> list[tuple[int, _Group, int, int]]:
+        """First-applicable per in-scope group (rules expired at ``now``
+        skipped; ``now`` None: expiry unchecked, as on the response side),
+        one entry per member policy: ``(rank in the engine's order, group,
+        member, rule index)``, in that order."""
+        rank = self._order(plan)[0]
         candidates = {gid for cid in holding for gid in self._cond_groups[cid] if gid in plan.groups}
         fired = []
         for gid in candidates:
             group = self._groups[gid]
             for r, rule in enumerate(group.rules):
-                if rule.cond in holding and (rule.expires is None or rule.expires > now):
-                    fired.append(((group.response_order if response else group.order)[0], group, r))
+                if rule.cond in holding and (now is None or rule.expires is None or rule.expires > now):
+                    fired.extend((rank[pos], group, m, r) for m, pos in enumerate(group.listed))
                     break
         fired.sort(key=lambda f: f[0])
         return fired
 
     @staticmethod
-    def _best(fired: list[tuple[int, _Group, int]]) -> tuple[int, _Group, int]:
-        """Deny-overrides: the most restrictive; ties go to the earliest."""
-        best = fired[0]
-        for f in fired[1:]:
-            if RANK[f[1].rules[f[2]].effect] > RANK[best[1].rules[best[2]].effect]:
-                best = f
-        return best
+    def _reported(fired: tuple[int, _Group, int, int], action: str, matched: list[str] | tuple[str, ...]
+                  ) -> Decision:
+        _, group, m, r = fired
+        return Decision(action, group.rules[r].message, tuple(matched), group.refs[m][r], group.project)
 
-    @staticmethod
-    def _decision(best: tuple[int, _Group, int], fired: list[tuple[int, _Group, int]], response: bool,
-                  effect: str | None = None) -> Decision:
-        _, group, r = best
-        rule = group.rules[r]
-        action = effect or rule.effect
-        message = PROJECT_PREFIX + rule.message if group.project and action == "deny" else rule.message
-        if len(fired) == 1:
-            names = tuple(group.names)
-        else:
-            members = sorted((pos, name) for _, g, _ in fired
-                             for pos, name in zip(g.response_order if response else g.order, g.names))
-            names = tuple(name for _, name in members)
-        return Decision(action, message, names, group.refs[0][r], group.project)
+    def _combine(self, fired: list[tuple[int, _Group, int, int]], plan: _Plan) -> Decision:
+        """As ``policyc.evaluate._combine`` (engine.go ``Evaluate``): the first
+        deny returns with the policies fired so far and every later one in
+        scope; otherwise strictly more restrictive results replace, the first
+        allow with a message gives the message; then the project-tier rule
+        and the default."""
+        default = self.default
+        if not plan.groups:
+            return Decision(default, NO_POLICY)
+        best = None
+        matched: list[str] = []
+        any_global = False
+        for f in fired:
+            _, group, m, r = f
+            effect = group.rules[r].effect
+            any_global = any_global or not group.project
+            matched.append(group.names[m])
+            if effect == "deny":
+                return self._reported(f, "deny", matched + self._order(plan)[1][f[0] + 1:])
+            if best is None:
+                best = f
+                continue
+            best_rule = best[1].rules[best[3]]
+            if RANK[effect] > RANK[best_rule.effect] or (effect == best_rule.effect == "allow"
+                                                         and not best_rule.message):
+                best = f
+        if not any_global and default in UNWEAKENED and (
+                default != "watch" or best is None or best[1].rules[best[3]].effect == "allow"):
+            return Decision(default, UNWEAKENED[default], tuple(matched))
+        if best is None:
+            return Decision(default, NO_RULE)
+        return self._reported(best, best[1].rules[best[3]].effect, matched)
 
     # ---------------------------------------------------------- public API
 
@@ -652,8 +685,7 @@ class Bundle:
             return Decision("deny", f"ambiguous tool input ({exc.reason}); failing closed")
         too_long = overlong_field(call, fields, self._param_names)
         if too_long is not None:
-            return Decision("deny", f"{too_long} exceeds the {MAX_GLOB_INPUT_BYTES}-byte policy matching "
-                                    "limit; failing closed")
+            return Decision("deny", overlong_message(too_long))
         plan = self._plan(call)
         holding = set(plan.always)
         candidates = set(plan.untriggered)
@@ -665,17 +697,7 @@ class Bundle:
         for cid in candidates:
             if self._holds(conds[cid], call, fields, history, now):
                 holding.add(cid)
-        fired = self._fire(holding, plan, now, response=False)
-        default = self.default
-        if not fired:
-            if self.project_default is not None and RANK[self.project_default] > RANK[default]:
-                default = self.project_default
-            return Decision(default, "no matching rule; using default action")
-        best = self._best(fired)
-        global_fired = not fired[0][1].project  # the global tier comes first in request order
-        if not global_fired and RANK[best[1].rules[best[2]].effect] < RANK[default]:
-            return self._decision(best, fired, False, effect=default)
-        return self._decision(best, fired, False)
+        return self._combine(self._fire(holding, plan, now), plan)
 
     def evaluate_response(self, call: Mapping[str, Any], response: str, *,
                           now: _dt.datetime | None = None) -> Decision:
@@ -688,26 +710,39 @@ class Bundle:
         def run(parsed: ToolCall) -> Decision:
             if not isinstance(response, str):
                 return Decision("deny", "invalid tool call (the response must be a string); failing closed")
-            return self._evaluate_response(parsed, response, moment)
+            return self._evaluate_response(parsed, response)
 
         return self._safely(call, run)
 
-    def _evaluate_response(self, call: ToolCall, response: str, now: _dt.datetime) -> Decision:
+    def _evaluate_response(self, call: ToolCall, response: str) -> Decision:
+        """As ``policyc.evaluate.evaluate_response`` (engine.go
+        ``EvaluateResponse``)."""
         plan = self._plan(call)
-        fired = []
-        if plan.response and response:
-            holding = set()
-            hits = self._memo.response(response)
-            for pid in hits:
-                for cid in self._response_triggers.get(pid, ()):
-                    if self._conds[cid].response[1].isdisjoint(hits):
-                        holding.add(cid)
-            fired = self._fire(holding, plan, now, response=True)
-        if not fired:
+        if not plan.groups:
+            return Decision("allow", "no matching policy; response allowed")
+        if not plan.response or not response:
             return Decision("allow", "no matching response rule; response allowed")
-        best = self._best(fired)
-        effect = best[1].rules[best[2]].effect
-        return self._decision(best, fired, True, effect="deny" if effect == "webhook" else effect)
+        if over_response_limit(response):
+            return Decision("deny", RESPONSE_TOO_LONG)
+        holding = set()
+        hits = self._memo.response(response)
+        for pid in hits:
+            for cid in self._response_triggers.get(pid, ()):
+                if self._conds[cid].response[1].isdisjoint(hits):
+                    holding.add(cid)
+        best = None
+        matched: list[str] = []
+        for f in self._fire(holding, plan, None):
+            rule = f[1].rules[f[3]]
+            matched.append(f[1].names[f[2]])
+            if rule.effect in ("deny", "webhook", "ask"):
+                return self._reported(f, "deny", matched)
+            if best is None or (best[1].rules[best[3]].effect == "allow"
+                                and (rule.effect == "watch" or not best[1].rules[best[3]].message)):
+                best = f
+        if best is None:
+            return Decision("allow", "no matching response rule; response allowed")
+        return self._reported(best, best[1].rules[best[3]].effect, matched)
 
     def decide(self, call: Mapping[str, Any], *, now: _dt.datetime | None = None,
                history: CallHistory | None = None) -> Decision:
@@ -722,7 +757,7 @@ class Bundle:
             request = self._evaluate(parsed, moment, history)
             if parsed.response is None or request.action == "deny":
                 return request
-            response = self._evaluate_response(parsed, parsed.response, moment)
+            response = self._evaluate_response(parsed, parsed.response)
             return response if RANK[response.action] > RANK[request.action] else request
 
         return self._remembered("decide", call, moment, history, run)

@@ -29,7 +29,7 @@ from .model import BundleError, Decision, DialectBundle
 
 
 BUNDLE_FORMAT = "policyc-bundle"
-BUNDLE_FORMAT_VERSION = 3
+BUNDLE_FORMAT_VERSION = 4
 #: The host families whose engine behaviour this runtime implements.
 HOST_FAMILIES = ("linux",)
 #: The deepest array/object nesting a bundle may have (version 2 bundles

@@ -22,7 +22,7 @@ import re2
 
 from policyc.canonicalize import CommandAnalysis, fold_head
 from policyc.callfields import (
-    joined_spelling, normalize_domain, over_glob_limit, path_spellings, response_window, workdir_rest,
+    joined_spelling, normalize_domain, over_glob_limit, path_spellings, workdir_rest,
 )
 
 from .model import BundleError
@@ -250,10 +250,11 @@ class Memo:
         return hit
 
     def response(self, response: str) -> frozenset[int]:
-        """Response-table ids found anywhere in the first MiB of ``response``."""
+        """Response-table ids found anywhere in ``response`` (at most 1 MiB: a longer one with
+        response rules in scope is denied before any scan)."""
         hit = self._responses.get(response)
         if hit is None:
-            hit = self.tables["response"].scan(response_window(response))
+            hit = self.tables["response"].scan(response)
             if len(self._responses) >= 256:  # responses are large: keep few
                 self._responses.clear()
             self._responses[response] = hit

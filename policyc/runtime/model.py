@@ -22,8 +22,6 @@ DIALECT = "rampart"
 CALL_MODEL = "rampart-tool-call"
 COMBINING = {"name": "rampart", "order": list(RANK), "policy_combining": "deny-overrides",
              "rule_combining": "first-applicable"}
-#: Prefix of a project-tier deny message (spec §3.5).
-PROJECT_PREFIX = "[Project Policy] "
 
 
 class BundleError(Exception):

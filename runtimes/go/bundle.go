@@ -10,12 +10,12 @@ import (
 	"math/big"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
 var rank = map[string]int{"allow": 0, "watch": 1, "ask": 2, "webhook": 3, "deny": 4}
-
-const projectPrefix = "[Project Policy] "
 
 func rankOf(effect string) int {
 	switch effect {
@@ -117,8 +117,7 @@ type group struct {
 	rules         []rule
 	names         []string
 	refs          [][]*RuleRef
-	order         []int
-	responseOrder []int
+	listed        []int // each member's index in Bundle.listed
 }
 
 // CallHistory counts past calls (for call_count); nil: no history.
@@ -130,7 +129,9 @@ type CallHistory interface {
 type Bundle struct {
 	Digest         string
 	defaultEffect  string
-	projectDefault string
+	listed         []listedPolicy
+	orders         sync.Map // string(plan groups) -> *engineOrder
+	nOrders        atomic.Int32
 	tables         [nTables]*Table
 	sizes          [nTables]int
 	substrings     []string
@@ -346,15 +347,6 @@ func (b *Bundle) build(payload *Value) error {
 	}
 	if b.defaultEffect, err = effectOf(v); err != nil {
 		return err
-	}
-	pd, err := index(payload, "project_default")
-	if err != nil {
-		return err
-	}
-	if pd.Truthy() {
-		if b.projectDefault, err = effectOf(pd); err != nil {
-			return err
-		}
 	}
 	tables, err := index(payload, "patterns")
 	if err != nil {
@@ -723,25 +715,22 @@ func (b *Bundle) buildPolicies(payload *Value, composite Bits) error {
 		b.paramNames = append(b.paramNames, n)
 	}
 	sort.Strings(b.paramNames)
-	ordered := append([]*policyView(nil), policies...)
-	sort.SliceStable(ordered, func(i, j int) bool { return ordered[i].priority.cmp(ordered[j].priority) < 0 })
-	var request []*policyView
+	// The engine's config list: the global tier, then the project tier,
+	// each in source order; disabled policies are never in scope.
+	var listed []*policyView
 	for _, tier := range []string{"global", "project"} {
-		for _, p := range ordered {
-			if p.tier == tier {
-				request = append(request, p)
+		for _, p := range policies {
+			if p.tier == tier && p.enabled {
+				listed = append(listed, p)
 			}
 		}
 	}
-	responsePos := map[*policyView]int{}
-	for i, p := range ordered {
-		responsePos[p] = i
+	b.listed = b.listed[:0]
+	for _, p := range listed {
+		b.listed = append(b.listed, listedPolicy{p.priority, p.name})
 	}
 	groupIDs := map[string]int{}
-	for pos, p := range request {
-		if !p.enabled {
-			continue
-		}
+	for pos, p := range listed {
 		rules, refs, err := b.rules(p)
 		if err != nil {
 			return err
@@ -784,8 +773,7 @@ func (b *Bundle) buildPolicies(payload *Value, composite Bits) error {
 		m := b.groups[gid]
 		m.names = append(m.names, p.name)
 		m.refs = append(m.refs, refs)
-		m.order = append(m.order, pos)
-		m.responseOrder = append(m.responseOrder, responsePos[p])
+		m.listed = append(m.listed, pos)
 	}
 	for _, c := range b.conds {
 		c.live = !c.always && c.canHold()
@@ -1108,7 +1096,6 @@ func (b *Bundle) cond(c *Value, granting bool) (*cond, error) {
 		return nil, err
 	}
 	if rv.K != KNull {
-		cd.hasResp = true
 		x, err := index(rv, "patterns")
 		if err != nil {
 			return nil, err
@@ -1116,6 +1103,7 @@ func (b *Bundle) cond(c *Value, granting bool) (*cond, error) {
 		if _, cd.respPat, err = b.ids(tResponse, x); err != nil {
 			return nil, err
 		}
+		cd.hasResp = len(cd.respPat) > 0 // the engine's hasResponseRules
 		if x, err = index(rv, "exclusions"); err != nil {
 			return nil, err
 		}

@@ -21,7 +21,7 @@ import (
 const (
 	// MaxGlobInputBytes: a glob input longer than this never matches.
 	MaxGlobInputBytes = 8192
-	// MaxResponseBytes: only the first MiB of a response is scanned.
+	// MaxResponseBytes: a longer response is denied where a response rule is in scope.
 	MaxResponseBytes = 1 << 20
 )
 
@@ -762,7 +762,9 @@ func paramText(call *ToolCall, name string) (string, bool, error) {
 // as its WTF-8 form does).
 func overGlobLimit(s string) bool { return len(s) > MaxGlobInputBytes }
 
-func overlongField(call *ToolCall, f *Fields, paramNames []string) (string, error) {
+// overlongField is callfields.overlong_field: the first field over the
+// glob input limit and its size in bytes ("" when none).
+func overlongField(call *ToolCall, f *Fields, paramNames []string) (string, int, error) {
 	pairs := [...]struct {
 		name string
 		v    string
@@ -770,47 +772,30 @@ func overlongField(call *ToolCall, f *Fields, paramNames []string) (string, erro
 		{"path", f.Path}, {"url", f.URL}, {"domain", f.Domain}}
 	for _, p := range pairs {
 		if p.v != "" && overGlobLimit(p.v) {
-			return p.name, nil
+			return p.name, len(p.v), nil
 		}
 	}
 	if call.Input == nil {
-		return "", nil
+		return "", 0, nil
 	}
 	for _, name := range paramNames {
 		if v, ok := call.Input.Get(name); ok {
 			t, err := GoValueText(v)
 			if err != nil {
-				return "", err
+				return "", 0, err
 			}
 			if overGlobLimit(t) {
-				return "tool parameter " + name, nil
+				return "tool parameter " + name, len(t), nil
 			}
 		}
 	}
-	return "", nil
+	return "", 0, nil
 }
 
-// responseWindow is callfields.response_window: the first MiB, with the
-// bytes of a cut character (and of lone surrogates) dropped.
-func responseWindow(response string) string {
-	if len(response) > MaxResponseBytes {
-		response = response[:MaxResponseBytes]
-	}
-	if utf8.ValidString(response) {
-		return response
-	}
-	var sb strings.Builder
-	for i := 0; i < len(response); {
-		r, size := utf8.DecodeRuneInString(response[i:])
-		if r == utf8.RuneError && size <= 1 {
-			i++
-			continue
-		}
-		sb.WriteString(response[i : i+size])
-		i += size
-	}
-	return sb.String()
-}
+// overResponseLimit is callfields.over_response_limit: a response longer than
+// MaxResponseBytes is denied when a response rule is in scope, never
+// scanned in part (engine.go EvaluateResponse).
+func overResponseLimit(response string) bool { return len(response) > MaxResponseBytes }
 
 // toRegexInput is matching._encode: lone surrogates become U+FFFD.
 func toRegexInput(s string) string {

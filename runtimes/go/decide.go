@@ -407,13 +407,73 @@ func (e *evalCtx) plan() *plan {
 
 // ----------------------------------------------------------- combining
 
-type firing struct {
-	pos  int
-	g    *group
-	rule int
+// The engine's messages on default decisions (policyc/decision.py).
+const (
+	noPolicy = "no matching policy; using default action"
+	noRule   = "no matching rule; using default action"
+)
+
+var unweakened = map[string]string{
+	"deny":  "project policy cannot weaken global default deny",
+	"ask":   "project policy cannot weaken global default ask",
+	"watch": "project policy cannot weaken global default watch",
 }
 
-func (e *evalCtx) fire(holding []bool, pl *plan, response bool) []firing {
+type listedPolicy struct {
+	priority pyInt
+	name     string
+}
+
+// engineOrder is the engine's evaluation order of the policies a plan puts
+// in scope: sort.Slice by priority over the config list (engine.go
+// collectMatching), which is also what Bundle._order computes in Python.
+type engineOrder struct {
+	rank  []int // per listed index; meaningful for the ones in scope
+	names []string
+}
+
+func (b *Bundle) order(pl *plan) *engineOrder {
+	key := make([]byte, len(pl.groups))
+	for gid, on := range pl.groups {
+		if on {
+			key[gid] = 1
+		}
+	}
+	if o, ok := b.orders.Load(string(key)); ok {
+		return o.(*engineOrder)
+	}
+	var scoped []int
+	for gid, on := range pl.groups {
+		if on {
+			scoped = append(scoped, b.groups[gid].listed...)
+		}
+	}
+	sort.Ints(scoped)
+	sort.Slice(scoped, func(i, j int) bool { return b.listed[scoped[i]].priority.cmp(b.listed[scoped[j]].priority) < 0 })
+	o := &engineOrder{rank: make([]int, len(b.listed)), names: make([]string, len(scoped))}
+	for k, pos := range scoped {
+		o.rank[pos] = k
+		o.names[k] = b.listed[pos].name
+	}
+	if b.nOrders.Add(1) <= 4096 {
+		b.orders.Store(string(key), o)
+	}
+	return o
+}
+
+// firing is one member policy whose rule fired: its rank in the engine's
+// order, its group, member index and rule index.
+type firing struct {
+	rank   int
+	g      *group
+	member int
+	rule   int
+}
+
+// fire is Bundle._fire: first-applicable per group in scope (expiry
+// checked unless checkExpiry is false: the response side), one firing per
+// member, in the engine's order.
+func (e *evalCtx) fire(holding []bool, pl *plan, o *engineOrder, checkExpiry bool) []firing {
 	b := e.b
 	fired := e.fired[:0]
 	if len(e.stamp) < len(b.groups) {
@@ -437,19 +497,17 @@ func (e *evalCtx) fire(holding []bool, pl *plan, response bool) []firing {
 			e.stamp[gid] = e.stampN
 			g := b.groups[gid]
 			for r, ru := range g.rules {
-				if holding[ru.cond] && (ru.expires == nil || *ru.expires > e.now) {
-					pos := g.order[0]
-					if response {
-						pos = g.responseOrder[0]
+				if holding[ru.cond] && (!checkExpiry || ru.expires == nil || *ru.expires > e.now) {
+					for m, pos := range g.listed {
+						fired = append(fired, firing{o.rank[pos], g, m, r})
 					}
-					fired = append(fired, firing{pos, g, r})
 					break
 				}
 			}
 		}
 	}
-	for i := 1; i < len(fired); i++ { // insertion sort: few groups fire
-		for j := i; j > 0 && fired[j].pos < fired[j-1].pos; j-- {
+	for i := 1; i < len(fired); i++ { // insertion sort: few policies fire
+		for j := i; j > 0 && fired[j].rank < fired[j-1].rank; j-- {
 			fired[j], fired[j-1] = fired[j-1], fired[j]
 		}
 	}
@@ -457,56 +515,54 @@ func (e *evalCtx) fire(holding []bool, pl *plan, response bool) []firing {
 	return fired
 }
 
-func best(fired []firing) firing {
-	top := fired[0]
-	for _, f := range fired[1:] {
-		if f.g.rules[f.rule].rank > top.g.rules[top.rule].rank {
+func reported(f *firing, action string, matched []string) *Decision {
+	return &Decision{Action: action, Message: f.g.rules[f.rule].message, MatchedPolicies: matched,
+		Rule: f.g.refs[f.member][f.rule], Project: f.g.project}
+}
+
+func anyInScope(pl *plan) bool {
+	for _, on := range pl.groups {
+		if on {
+			return true
+		}
+	}
+	return false
+}
+
+// combine is Bundle._combine (engine.go Evaluate after scoping).
+func (b *Bundle) combine(fired []firing, pl *plan, o *engineOrder) *Decision {
+	def := b.defaultEffect
+	if !anyInScope(pl) {
+		return &Decision{Action: def, Message: noPolicy}
+	}
+	var top *firing
+	matched := []string{}
+	anyGlobal := false
+	for i := range fired {
+		f := &fired[i]
+		ru := &f.g.rules[f.rule]
+		anyGlobal = anyGlobal || !f.g.project
+		matched = append(matched, f.g.names[f.member])
+		if ru.effect == "deny" {
+			return reported(f, "deny", append(matched, o.names[f.rank+1:]...))
+		}
+		if top == nil {
+			top = f
+			continue
+		}
+		tr := &top.g.rules[top.rule]
+		if ru.rank > tr.rank || (ru.effect == "allow" && tr.effect == "allow" && tr.message == "") {
 			top = f
 		}
 	}
-	return top
-}
-
-func makeDecision(top firing, fired []firing, response bool, effect string) *Decision {
-	ru := top.g.rules[top.rule]
-	action := ru.effect
-	if effect != "" {
-		action = effect
+	if msg, ok := unweakened[def]; ok && !anyGlobal &&
+		(def != "watch" || top == nil || top.g.rules[top.rule].effect == "allow") {
+		return &Decision{Action: def, Message: msg, MatchedPolicies: matched}
 	}
-	message := ru.message
-	if top.g.project && action == "deny" {
-		message = projectPrefix + message
+	if top == nil {
+		return &Decision{Action: def, Message: noRule}
 	}
-	var names []string
-	if len(fired) == 1 {
-		names = append(names, top.g.names...)
-	} else {
-		type member struct {
-			pos  int
-			name string
-		}
-		var members []member
-		for _, f := range fired {
-			order := f.g.order
-			if response {
-				order = f.g.responseOrder
-			}
-			for i, n := range f.g.names {
-				members = append(members, member{order[i], n})
-			}
-		}
-		sort.Slice(members, func(i, j int) bool {
-			if members[i].pos != members[j].pos {
-				return members[i].pos < members[j].pos
-			}
-			return members[i].name < members[j].name
-		})
-		for _, m := range members {
-			names = append(names, m.name)
-		}
-	}
-	return &Decision{Action: action, Message: message, MatchedPolicies: names, Rule: top.g.refs[0][top.rule],
-		Project: top.g.project}
+	return reported(top, top.g.rules[top.rule].effect, matched)
 }
 
 func (e *evalCtx) evaluate() *Decision {
@@ -516,12 +572,13 @@ func (e *evalCtx) evaluate() *Decision {
 		return deny("ambiguous tool input (" + err.Error() + "); failing closed")
 	}
 	e.fields = fields
-	tooLong, err := overlongField(e.call, fields, b.paramNames)
+	tooLong, size, err := overlongField(e.call, fields, b.paramNames)
 	if err != nil {
 		return deny("tool call holds a number out of range; failing closed")
 	}
 	if tooLong != "" {
-		return deny(fmt.Sprintf("%s exceeds the %d-byte policy matching limit; failing closed", tooLong, MaxGlobInputBytes))
+		return deny(fmt.Sprintf("%s is %d bytes and exceeds the %d-byte policy matching limit; failing closed",
+			tooLong, size, MaxGlobInputBytes))
 	}
 	pl := e.plan()
 	holding := e.boolBuf(len(b.conds), 2)
@@ -552,47 +609,55 @@ func (e *evalCtx) evaluate() *Decision {
 			holding[cid] = true
 		}
 	}
-	fired := e.fire(holding, pl, false)
-	def := b.defaultEffect
-	if len(fired) == 0 {
-		if b.projectDefault != "" && rankOf(b.projectDefault) > rankOf(def) {
-			def = b.projectDefault
-		}
-		return &Decision{Action: def, Message: "no matching rule; using default action"}
-	}
-	top := best(fired)
-	globalFired := !fired[0].g.project
-	if !globalFired && top.g.rules[top.rule].rank < rankOf(def) {
-		return makeDecision(top, fired, false, def)
-	}
-	return makeDecision(top, fired, false, "")
+	o := b.order(pl)
+	return b.combine(e.fire(holding, pl, o, true), pl, o)
 }
 
+// evaluateResponse is Bundle._evaluate_response (engine.go EvaluateResponse).
 func (e *evalCtx) evaluateResponse(response string) *Decision {
 	b := e.b
 	pl := e.plan()
-	var fired []firing
-	if pl.response && response != "" {
-		hits := b.tables[tResponse].scan(responseWindow(response), &e.sc)
-		holding := e.boolBuf(len(b.conds), 2)
-		hits.each(func(pid int) {
-			for _, cid := range b.respTriggers[pid] {
-				if !b.conds[cid].respExcl.meets(hits) {
-					holding[cid] = true
-				}
-			}
-		})
-		fired = e.fire(holding, pl, true)
+	if !anyInScope(pl) {
+		return &Decision{Action: "allow", Message: "no matching policy; response allowed"}
 	}
-	if len(fired) == 0 {
+	if !pl.response || response == "" {
 		return &Decision{Action: "allow", Message: "no matching response rule; response allowed"}
 	}
-	top := best(fired)
-	effect := top.g.rules[top.rule].effect
-	if effect == "webhook" {
-		effect = "deny"
+	if overResponseLimit(response) {
+		return deny(fmt.Sprintf("response exceeds the %d-byte policy matching limit; failing closed", MaxResponseBytes))
 	}
-	return makeDecision(top, fired, true, effect)
+	hits := b.tables[tResponse].scan(response, &e.sc)
+	holding := e.boolBuf(len(b.conds), 2)
+	hits.each(func(pid int) {
+		for _, cid := range b.respTriggers[pid] {
+			if !b.conds[cid].respExcl.meets(hits) {
+				holding[cid] = true
+			}
+		}
+	})
+	var top *firing
+	matched := []string{}
+	fired := e.fire(holding, pl, b.order(pl), false)
+	for i := range fired {
+		f := &fired[i]
+		ru := &f.g.rules[f.rule]
+		matched = append(matched, f.g.names[f.member])
+		switch ru.effect {
+		case "deny", "webhook", "ask":
+			return reported(f, "deny", matched)
+		}
+		if top == nil {
+			top = f
+			continue
+		}
+		if tr := &top.g.rules[top.rule]; tr.effect == "allow" && (ru.effect == "watch" || tr.message == "") {
+			top = f
+		}
+	}
+	if top == nil {
+		return &Decision{Action: "allow", Message: "no matching response rule; response allowed"}
+	}
+	return reported(top, top.g.rules[top.rule].effect, matched)
 }
 
 func (b *Bundle) ctx(call *ToolCall, opts *Options) *evalCtx {

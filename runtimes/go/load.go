@@ -9,13 +9,14 @@ import (
 	"encoding/hex"
 	"errors"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 )
 
 const (
 	bundleFormat        = "policyc-bundle"
-	bundleFormatVersion = 3
+	bundleFormatVersion = 4
 	// MaxBundleDepth is the deepest nesting a bundle may have.
 	MaxBundleDepth = 32
 )
@@ -91,7 +92,7 @@ func LoadBundleBytes(data []byte, where string) (b *Bundle, err error) {
 	version, _ := document.O.Get("format_version")
 	if version == nil || version.K != KInt || version.Big != nil || version.I != bundleFormatVersion {
 		return nil, &LoadError{where + ": unsupported bundle format_version " + pyRepr(version) +
-			" (this runtime reads version 3; recompile with a matching policyc)"}
+			" (this runtime reads version " + strconv.Itoa(bundleFormatVersion) + "; recompile with a matching policyc)"}
 	}
 	manifest, _ := document.O.Get("manifest")
 	payload, _ := document.O.Get("payload")

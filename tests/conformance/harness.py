@@ -205,15 +205,20 @@ class Policyc:
         """The bundle's action; ``error`` where the runtime fails closed on a
         call it cannot read (``invalid tool call``: the engine's oracle then
         reports an error instead of a decision; a host denies both)."""
+        return self.bundle_said(call)[0]
+
+    def bundle_said(self, call: Any) -> tuple[str, str, tuple[str, ...]]:
+        """``(action, message, matched_policies)`` of the bundle; the action
+        as :meth:`bundle_action` reports it (message and names empty then)."""
         try:
             decision = self.bundle.evaluate(call, history=self.history)
         except ValueError:
-            return "error"
+            return "error", "", ()
         except Exception as exc:  # a crash is a finding, not an agreement
-            return f"crash:{type(exc).__name__}"
+            return f"crash:{type(exc).__name__}", "", ()
         if decision.action == "deny" and decision.message.startswith("invalid tool call"):
-            return "error"
-        return str(decision.action)
+            return "error", "", ()
+        return str(decision.action), decision.message, tuple(decision.matched_policies)
 
     def reference_action(self, call: Any) -> str:
         from policyc.evaluate import ToolCall, evaluate
@@ -272,10 +277,15 @@ class Row:
     engine: str
     bundle: str
     reference: str | None = None  # None: not decided by the reference evaluator
+    #: (message, matched policies) of the engine and of the bundle, compared
+    #: when both decided (no "error" action)
+    engine_said: tuple[str, tuple[str, ...]] = ("", ())
+    bundle_said: tuple[str, tuple[str, ...]] = ("", ())
 
     @property
     def agree(self) -> bool:
-        return self.engine == self.bundle and (self.reference is None or self.reference == self.engine)
+        return self.engine == self.bundle and (self.reference is None or self.reference == self.engine) \
+            and (self.engine == "error" or self.engine_said == self.bundle_said)
 
     @property
     def host_symlink(self) -> bool:
@@ -292,10 +302,14 @@ class Row:
         e, p = RESTRICTIVE.get(self.engine), RESTRICTIVE.get(mine)
         if e is None or p is None:
             return "error"
+        if p == e and mine == self.engine and self.engine_said != self.bundle_said:
+            return "message"
         return "dangerous" if p < e else "stricter" if p > e else "reference-only"
 
     def to_json(self) -> dict:
         out = {"class": self.cls, "engine": self.engine, "bundle": self.bundle}
+        if self.engine_said != self.bundle_said and self.engine == self.bundle:
+            out["engine_said"], out["bundle_said"] = self.engine_said, self.bundle_said
         if self.reference is not None:
             out["reference"] = self.reference
         if self.host_symlink:
@@ -338,9 +352,11 @@ def run_set(spec: PolicySetSpec, n: int, seed: int = 0, *, ref_sample: int = 30,
     except OracleUnavailable as exc:
         return SetResult(spec, "oracle-error", str(exc))
     pc = Policyc(spec)
-    bundle = [pc.bundle_action(c) for c in calls] if pc.ok else None
+    said = [pc.bundle_said(c) for c in calls] if pc.ok else None
+    bundle = [s[0] for s in said] if said is not None else None
     try:
-        engine = [str(r.get("action", "error")) for r in run.result()]
+        full = run.result()
+        engine = [str(r.get("action", "error")) for r in full]
         engine_err = ""
     except EngineRefused as exc:
         engine, engine_err = None, str(exc)
@@ -355,7 +371,9 @@ def run_set(spec: PolicySetSpec, n: int, seed: int = 0, *, ref_sample: int = 30,
         if status == "both-refuse":
             detail = f"engine: {engine_err} | policyc: {'; '.join(pc.errors[:3])}"
         return SetResult(spec, status, detail, seconds=time.perf_counter() - t0)
-    rows = [Row(g.cls, g.chain, g.call, e, b) for g, e, b in zip(generated, engine, bundle)]
+    rows = [Row(g.cls, g.chain, g.call, e, b, None, (str(r.get("message", "")), tuple(r.get("matched") or ())),
+                (s[1], s[2]))
+            for g, e, b, r, s in zip(generated, engine, bundle, full, said)]
     differ = [i for i, r in enumerate(rows) if r.engine != r.bundle]
     rng = random.Random(seed ^ 0xBEEF)
     same = [i for i, r in enumerate(rows) if r.engine == r.bundle]

@@ -3,10 +3,12 @@ Rampart v1.8.0's own engine, per policy set.
 
     PYTHONPATH=. .venv/bin/python -m tests.conformance.report [--calls N] [--seed S] [--set NAME]...
 
-For each set: calls decided, agreement, disagreements by direction
-(``dangerous``: policyc less restrictive than the engine, e.g. engine
-deny/ask but policyc allow; ``stricter``; ``reference-only``: the bundle
-agrees with the engine but the reference evaluator does not) and by
+For each set: calls decided, agreement (action, message and matched
+policies), disagreements by direction (``dangerous``: policyc less
+restrictive than the engine, e.g. engine deny/ask but policyc allow;
+``stricter``; ``reference-only``: the bundle agrees with the engine but the
+reference evaluator does not; ``message``: same action, another message or
+``matched_policies``) and by
 generator class, with example rows as JSON lines. An example row carries
 the call under "call", which ``rampart-oracle decide`` reads as is:
 

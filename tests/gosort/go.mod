@@ -1,0 +1,3 @@
+module policyc.dev/gosorttest
+
+go 1.22
