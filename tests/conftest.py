@@ -7,6 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# Speed goals live in benchmarks/, not in tests: hypothesis's default 200 ms
+# deadline per example turns a loaded CI machine into a Flaky failure.
+settings.register_profile("policyc", deadline=None)
+settings.load_profile("policyc")
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

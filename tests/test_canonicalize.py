@@ -648,4 +648,4 @@ def test_pathological_inputs_are_fast():
                         excludes=lambda s: False)
         command_matches(cmd, granting=True, matches=lambda s: True, contains=(),
                         excludes=None)
-        assert time.monotonic() - start < 5, cmd[:40]
+        assert time.monotonic() - start < 30, cmd[:40]  # a hang guard (unbounded: minutes)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -68,15 +67,12 @@ def test_unknown_option_is_usage_error():
     "PC001/fail_unclosed_flow.yaml", "PC002/fail_duplicate_rule_key.yaml",
     "PC003/fail_billion_laughs.yaml", "PC005/fail_deep_flow.yaml", "PC006/fail_latin1.yaml",
 ])
-def test_malformed_input_is_fast_and_names_the_line(name):
+def test_malformed_input_names_the_line(name):
     path = CHECKS / name
-    start = time.perf_counter()
     result = run("check", "--format", "json", str(path))
-    elapsed = time.perf_counter() - start
     assert result.exit_code == 1
     diag = json.loads(result.output)["diagnostics"][0]
     assert diag["line"] >= 1 and diag["path"] == str(path)
-    assert elapsed < 5  # generous bound; the benchmark is the real figure
 
 
 def test_test_command_json_and_failure_exit(tmp_path: Path):

@@ -35,8 +35,11 @@ from .conftest import REPO
 CORPUS = REPO.parent / "shared" / "corpora" / "rampart"
 FILES = int(os.environ.get("POLICYC_FUZZ_FILES", "10000"))
 SEED = int(os.environ.get("POLICYC_FUZZ_SEED", "11"))
-#: Wall time one mutant's ``check`` may take (seconds).
-BUDGET_S = 2.0
+#: Wall time one mutant's ``check`` may take (seconds): a hang guard, not a
+#: speed goal (benchmarks/ measure speed). A mutant's check takes well under
+#: 0.5 s; CI machines have run ten times slower than that under load, and an
+#: unbounded analysis ran for minutes, so 30 s separates the two.
+BUDGET_S = 30.0
 
 JUNK = [
     "1: x", "true: x", "null: x", "1.5: y", "~: z", "? [a, b]\n: c", "? {a: 1}\n: d", "0x10: e",
