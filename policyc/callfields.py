@@ -34,11 +34,18 @@ PATH_ALIASES = ("file_path", "path", "file", "filepath", "target")
 URL_ALIASES = ("url", "uri", "href")
 
 
+#: What :func:`clean_path` changes: an empty element (``//``, a trailing
+#: ``/`` after something), a ``.`` or ``..`` element.
+_UNCLEAN = re.compile(r"//|(?<=.)/\Z|(?:\A|/)\.\.?(?:/|\Z)")
+
+
 def clean_path(path: str) -> str:
     """Lexical cleaning with Go ``filepath.Clean`` rules (Unix): repeated
     ``/`` collapse, ``.`` elements vanish, ``x/..`` pairs cancel, ``..`` at
     the root is dropped, a trailing ``/`` goes, and an empty result is ``.``
     (``/`` when rooted)."""
+    if path and not _UNCLEAN.search(path):
+        return path  # nothing to clean: no empty, `.` or `..` element, no trailing `/`
     rooted = path.startswith("/")
     parts: list[str] = []
     for part in path.split("/"):
@@ -80,6 +87,8 @@ HOST_SYMLINKS = (
 #: like the symlinks above: a rule may decide differently for another path.
 ENGINE_EXECUTABLE = "/usr/local/bin/rampart"
 _SELF_EXE = ("/proc/self/exe", "/proc/thread-self/exe")
+#: How every path :func:`resolve_host_symlinks` may change starts.
+_LINK_STARTS = tuple(sorted({link for link, _ in HOST_SYMLINKS} | set(_SELF_EXE)))
 
 
 def engine_executable() -> str:
@@ -105,6 +114,8 @@ def resolve_host_symlinks(path: str) -> str:
     cleaned path (this assumes the names before it exist, as on real system
     paths). ``/proc/self/exe`` is the engine's executable
     (:func:`engine_executable`)."""
+    if not path.startswith(_LINK_STARTS):
+        return path
     for _ in range(len(HOST_SYMLINKS) + 1):
         if path in _SELF_EXE:
             return engine_executable()
@@ -431,30 +442,77 @@ def _tool_key(tool: str) -> str:
     return go_trim(tool).lower()
 
 
-def _alias(call: ToolCall, aliases: tuple[str, ...]) -> str | None:
-    """The first string value that is not blank, params before ``input``, in
-    alias order (the engine's ``paramAlias``); returned untrimmed."""
-    for source in (call.params, call.input or {}):
-        for name in aliases:
-            value = source.get(name)
-            if isinstance(value, str) and go_trim(value):
-                return value
-    return None
+def _tool_kind(tool: str) -> str:
+    """Which aliases a tool's fields read: ``exec``, ``path``, ``url`` or ``other``."""
+    return "exec" if tool == "exec" else "path" if tool in PATH_TOOLS else "url" if tool in URL_TOOLS else "other"
 
 
-def _validate(call: ToolCall, what: str, aliases: tuple[str, ...], initial: str | None = None) -> None:
-    values = {go_trim(initial)} if initial and go_trim(initial) else set()
-    for source in (call.params, call.input or {}):
-        for name in aliases:
-            value = source.get(name)
+def _roles(pairs: list[tuple[str, tuple[str, ...]]]) -> dict[str, tuple[tuple[str, int], ...]]:
+    """name -> ((field, position of the name among the field's aliases), ...)."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for field_name, aliases in pairs:
+        for position, name in enumerate(aliases):
+            out.setdefault(name, []).append((field_name, position))
+    return {name: tuple(roles) for name, roles in out.items()}
+
+
+#: Per tool kind, the fields each parameter name gives a value to, with its
+#: alias position (the engine's ``paramAlias`` lists, spec §2).
+_READS = {kind: _roles([("command", COMMAND_ALIASES if kind == "exec" else ("command",)),
+                        ("path", PATH_ALIASES if kind == "path" else PATH_ALIASES[:2]),
+                        ("url", URL_ALIASES if kind == "url" else ("url",)),
+                        ("domain", ("domain",)), ("workdir", ("workdir",)), ("cwd", ("cwd",))])
+          for kind in ("exec", "path", "url", "other")}
+#: Per tool kind, the validated fields in the engine's order of checks and
+#: the fields each parameter name is validated with.
+_CHECKED = {kind: [what for what, on in (("command", kind == "exec"), ("path", kind == "path"),
+                                         ("url", kind == "url"), ("working directory", True),
+                                         ("domain", True), ("scheme", True)) if on]
+            for kind in ("exec", "path", "url", "other")}
+_CHECKS = {kind: {name: tuple(what for what, _ in roles) for name, roles in _roles(
+    [("command", COMMAND_ALIASES if kind == "exec" else ()), ("path", PATH_ALIASES if kind == "path" else ()),
+     ("url", URL_ALIASES if kind == "url" else ()), ("working directory", WORKDIR_ALIASES),
+     ("domain", ("domain",)), ("scheme", ("scheme",))]).items()}
+           for kind in ("exec", "path", "url", "other")}
+
+
+def _validated(call: ToolCall) -> tuple[str, list[tuple[str, int, Any]]]:
+    """(the tool's kind, the call's non-``None`` values of names a field
+    reads, as ``(name, 0 for params or 1 for input, value)`` in that order),
+    after the engine's security-input validation (see :func:`validate_call`).
+    Raises :class:`Ambiguous`."""
+    kind = _tool_kind(_tool_key(call.tool))
+    checks = _CHECKS[kind]
+    found: list[tuple[str, int, Any]] = []
+    held: dict[str, list[Any]] = {}
+    for source_index, source in enumerate((call.params, call.input)):
+        if not source:
+            continue
+        for name in _NAMES.intersection(source):
+            value = source[name]
             if value is None:
                 continue
-            if not isinstance(value, str):
+            found.append((name, source_index, value))
+            for what in checks.get(name, ()):
+                held.setdefault(what, []).append(value)
+    if held:
+        for what in _CHECKED[kind]:
+            values = held.get(what)
+            if values is None:
+                continue
+            if not all(isinstance(value, str) for value in values):  # types first, as the engine collects
                 raise Ambiguous(f"{what} must be a string")
-            if go_trim(value):
-                values.add(go_trim(value))
-    if len(values) > 1:
-        raise Ambiguous(f"conflicting {what} aliases")
+            distinct = {value.strip(GO_SPACE) for value in values}
+            if what == "working directory" and call.workdir:
+                distinct.add(go_trim(call.workdir))
+            distinct.discard("")
+            if len(distinct) > 1:
+                raise Ambiguous(f"conflicting {what} aliases")
+    return kind, found
+
+
+#: Every parameter name a field reads or validation checks.
+_NAMES = frozenset(name for reads in _READS.values() for name in reads) | {"scheme"}
 
 
 def validate_call(call: ToolCall) -> None:
@@ -464,16 +522,7 @@ def validate_call(call: ToolCall) -> None:
     tool the working directory (the call's own and ``workdir``/``cwd``),
     ``domain`` and ``scheme``, each across ``params`` and ``input`` together.
     Raises :class:`Ambiguous`."""
-    tool = _tool_key(call.tool)
-    if tool == "exec":
-        _validate(call, "command", COMMAND_ALIASES)
-    if tool in PATH_TOOLS:
-        _validate(call, "path", PATH_ALIASES)
-    if tool in URL_TOOLS:
-        _validate(call, "url", URL_ALIASES)
-    _validate(call, "working directory", WORKDIR_ALIASES, call.workdir)
-    _validate(call, "domain", ("domain",))
-    _validate(call, "scheme", ("scheme",))
+    _validated(call)
 
 
 @dataclass(frozen=True)
@@ -490,20 +539,25 @@ class Fields:
 
     @classmethod
     def of(cls, call: ToolCall) -> Fields:
-        validate_call(call)
-        tool = _tool_key(call.tool)
-        command = _alias(call, COMMAND_ALIASES if tool == "exec" else ("command",))
-        path = _alias(call, PATH_ALIASES if tool in PATH_TOOLS else PATH_ALIASES[:2])
-        url = _alias(call, URL_ALIASES if tool in URL_TOOLS else ("url",))
-        domain = domain_of(url) if url else None
-        if not domain:
-            domain = _alias(call, ("domain",))
-        workdir = None
-        for value in (call.workdir, _alias(call, ("workdir",)), _alias(call, ("cwd",))):
-            if value and go_trim(value):
-                workdir = go_trim(value)
-                break
-        return cls(command, path, url, domain, workdir)
+        kind, found = _validated(call)
+        reads = _READS[kind]
+        rank: dict[str, tuple[int, int]] = {}
+        chosen: dict[str, str] = {}
+        seen: set[str] = set()
+        for name, source_index, value in found:  # params before input
+            if name in seen or not isinstance(value, str) or not value.strip(GO_SPACE):
+                continue
+            seen.add(name)
+            for field_name, position in reads.get(name, ()):
+                if field_name not in rank or (source_index, position) < rank[field_name]:
+                    rank[field_name] = (source_index, position)
+                    chosen[field_name] = value
+        command, path, url = chosen.get("command"), chosen.get("path"), chosen.get("url")
+        from_url = domain_of(url) if url else None
+        workdir = go_trim(call.workdir) if call.workdir else ""
+        if not workdir:
+            workdir = go_trim(chosen.get("workdir") or chosen.get("cwd") or "")
+        return cls(command, path, url, from_url or chosen.get("domain"), workdir or None)
 
 
 class NumberOutOfRange(ValueError):

@@ -42,8 +42,8 @@ import re2
 
 from policyc.canonicalize import clear_memos
 from policyc.callfields import (
-    RESPONSE_TOO_LONG, Ambiguous, Fields, NumberOutOfRange, ToolCall, over_response_limit, overlong_field,
-    overlong_message, param_text,
+    PATH_TOOLS, RESPONSE_TOO_LONG, URL_TOOLS, Ambiguous, Fields, NumberOutOfRange, ToolCall,
+    over_response_limit, overlong_field, overlong_message, param_text,
 )
 from policyc.decision import NO_POLICY, NO_RULE, UNWEAKENED
 from policyc.gosort import slice_order
@@ -56,6 +56,10 @@ from .model import (
 
 TABLES = ("agent", "command", "command_substring", "domain", "env_assignment", "param", "path",
           "response", "session", "tool", "url")
+#: The tools the spec names (§2), planned at load with the policy's literal tool names.
+SPEC_TOOLS = frozenset({"exec", *PATH_TOOLS, *URL_TOOLS})
+#: At most this many plans are made at load.
+MAX_LOADED_PLANS = 256
 _PRED_TABLES = {"command": "command", "env_assignment": "env_assignment", "path": "path",
                 "url": "url", "domain": "domain", "session": "session"}
 
@@ -292,7 +296,14 @@ class Bundle:
         self._live = [not c.always and c.can_hold() for c in self._conds]
         self._trigger = [c.trigger() for c in self._conds]
         self._index()
+        # The plans of calls without agent or session to the tools the
+        # policy names literally and the spec's tools: load-time facts that
+        # reset_caches keeps (a host's calls mostly go to those tools).
         self._plans: dict[tuple[str, str, str], _Plan] = {}
+        named = {e["source"] for e in tables["tool"] if not any(c in e["source"] for c in "*?[\\")}
+        for name in sorted(named | SPEC_TOOLS)[:MAX_LOADED_PLANS]:
+            self._plan(ToolCall(tool=name))
+        self._loaded_plans = dict(self._plans)
         self._orders: dict[frozenset[int], dict[int, int]] = {}
         self._decisions: dict[tuple, Decision] = {}
         # Decisions change with `now` only at rule expiry instants: between
@@ -609,12 +620,12 @@ class Bundle:
     # ---------------------------------------------------------- public API
 
     def reset_caches(self) -> None:
-        """Forget every memoized per-string fact and scope plan, this
-        bundle's and the process-wide canonicalization memos
-        (``canonicalize.clear_memos``): memory goes back to its state after
-        loading; decisions do not change."""
+        """Forget every memoized per-string fact and every scope plan not
+        made at load, this bundle's and the process-wide canonicalization
+        memos (``canonicalize.clear_memos``): memory goes back to its state
+        after loading; decisions do not change."""
         self._memo = Memo(self._memo.tables, self._unscanned, self._memo.absolute_paths)
-        self._plans = {}
+        self._plans = dict(self._loaded_plans)
         self._decisions = {}
         clear_memos()
 

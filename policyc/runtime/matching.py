@@ -133,9 +133,15 @@ def _frozen(value: Any, depth: int) -> Any:
     if depth > _MAX_KEYED_DEPTH:
         raise _Unkeyable
     if kind is dict:
-        if any(type(k) is not str for k in value):
-            raise _Unkeyable
-        return ("d", tuple((k, _frozen(v, depth + 1)) for k, v in value.items()))
+        items = []
+        for k, v in value.items():
+            if type(k) is not str:
+                raise _Unkeyable
+            if type(v) is str and len(v) <= MAX_KEYED_TEXT:  # the common case, without a call
+                items.append((k, v))
+            else:
+                items.append((k, _frozen(v, depth + 1)))
+        return ("d", tuple(items))
     if kind is list:
         return ("l", tuple(_frozen(v, depth + 1) for v in value))
     if kind is bool or kind is int or value is None:

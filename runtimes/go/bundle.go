@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -106,18 +105,18 @@ type rule struct {
 }
 
 type group struct {
-	conds         []int  // distinct conditions of the rules
-	tableMask     uint32 // trigger tables of its live conditions
-	hasResp       bool
-	project       bool
-	tools         Bits
-	hasTools      bool
-	agent         int // -1 none
-	session       int
-	rules         []rule
-	names         []string
-	refs          [][]*RuleRef
-	listed        []int // each member's index in Bundle.listed
+	conds     []int  // distinct conditions of the rules
+	tableMask uint32 // trigger tables of its live conditions
+	hasResp   bool
+	project   bool
+	tools     Bits
+	hasTools  bool
+	agent     int // -1 none
+	session   int
+	rules     []rule
+	names     []string
+	refs      [][]*RuleRef
+	listed    []int // each member's index in Bundle.listed
 }
 
 // CallHistory counts past calls (for call_count); nil: no history.
@@ -127,24 +126,24 @@ type CallHistory interface {
 
 // Bundle is a loaded, verified Rampart bundle.
 type Bundle struct {
-	Digest         string
-	defaultEffect  string
-	listed         []listedPolicy
-	orders         sync.Map // string(plan groups) -> *engineOrder
-	nOrders        atomic.Int32
-	tables         [nTables]*Table
-	sizes          [nTables]int
-	substrings     []string
-	unscanned      []int
-	absolute       Bits
-	conds          []*cond
-	condIDs        map[string]int
-	groups         []*group
-	condGroups     [][]int
-	triggers       [nTables]map[int][]int
-	respTriggers   map[int][]int
-	paramNames     []string
-	composite      Bits
+	Digest        string
+	defaultEffect string
+	listed        []listedPolicy
+	ordersMu      sync.RWMutex
+	orders        map[string]*engineOrder // string(plan groups) -> order; at most 4096
+	tables        [nTables]*Table
+	sizes         [nTables]int
+	substrings    []string
+	unscanned     []int
+	absolute      Bits
+	conds         []*cond
+	condIDs       map[string]int
+	groups        []*group
+	condGroups    [][]int
+	triggers      [nTables]map[int][]int
+	respTriggers  map[int][]int
+	paramNames    []string
+	composite     Bits
 }
 
 // ------------------------------------------------------------ load time

@@ -39,26 +39,27 @@ type pathFacts struct {
 }
 
 type evalCtx struct {
-	b       *Bundle
-	call    *ToolCall
-	fields  *Fields
-	now     int64
-	nowTime time.Time
-	history CallHistory
-	sc      scratch
-	memo    [nTables][]memoEntry
-	cmd     *cmdFacts
-	cmdKey  string
-	paths   *pathFacts
-	domain  Bits
-	domOK   bool
-	bools   [4][]bool
-	conds   []int
-	fieldsV Fields
-	planV   plan
-	stamp   []uint32
-	stampN  uint32
-	fired   []firing
+	b        *Bundle
+	call     *ToolCall
+	fields   *Fields
+	now      int64
+	nowTime  time.Time
+	history  CallHistory
+	sc       scratch
+	memo     [nTables][]memoEntry
+	cmd      *cmdFacts
+	cmdKey   string
+	paths    *pathFacts
+	domain   Bits
+	domOK    bool
+	bools    [4][]bool
+	conds    []int
+	fieldsV  Fields
+	planV    plan
+	stamp    []uint32
+	stampN   uint32
+	fired    []firing
+	orderKey []byte
 }
 
 var ctxPool = sync.Pool{New: func() any { return &evalCtx{} }}
@@ -432,15 +433,26 @@ type engineOrder struct {
 	names []string
 }
 
-func (b *Bundle) order(pl *plan) *engineOrder {
-	key := make([]byte, len(pl.groups))
-	for gid, on := range pl.groups {
+// order is the engineOrder of pl's groups, cached per set of groups (a
+// load-time fact of the scope). The lookup allocates nothing: the key is
+// built in the context's buffer and a map index by string(bytes) does not
+// copy it.
+func (e *evalCtx) order(pl *plan) *engineOrder {
+	b := e.b
+	key := e.orderKey[:0]
+	for _, on := range pl.groups {
 		if on {
-			key[gid] = 1
+			key = append(key, 1)
+		} else {
+			key = append(key, 0)
 		}
 	}
-	if o, ok := b.orders.Load(string(key)); ok {
-		return o.(*engineOrder)
+	e.orderKey = key
+	b.ordersMu.RLock()
+	o, ok := b.orders[string(key)]
+	b.ordersMu.RUnlock()
+	if ok {
+		return o
 	}
 	var scoped []int
 	for gid, on := range pl.groups {
@@ -450,14 +462,19 @@ func (b *Bundle) order(pl *plan) *engineOrder {
 	}
 	sort.Ints(scoped)
 	sort.Slice(scoped, func(i, j int) bool { return b.listed[scoped[i]].priority.cmp(b.listed[scoped[j]].priority) < 0 })
-	o := &engineOrder{rank: make([]int, len(b.listed)), names: make([]string, len(scoped))}
+	o = &engineOrder{rank: make([]int, len(b.listed)), names: make([]string, len(scoped))}
 	for k, pos := range scoped {
 		o.rank[pos] = k
 		o.names[k] = b.listed[pos].name
 	}
-	if b.nOrders.Add(1) <= 4096 {
-		b.orders.Store(string(key), o)
+	b.ordersMu.Lock()
+	if b.orders == nil {
+		b.orders = map[string]*engineOrder{}
 	}
+	if len(b.orders) < 4096 {
+		b.orders[string(key)] = o
+	}
+	b.ordersMu.Unlock()
 	return o
 }
 
@@ -609,7 +626,7 @@ func (e *evalCtx) evaluate() *Decision {
 			holding[cid] = true
 		}
 	}
-	o := b.order(pl)
+	o := e.order(pl)
 	return b.combine(e.fire(holding, pl, o, true), pl, o)
 }
 
@@ -637,7 +654,7 @@ func (e *evalCtx) evaluateResponse(response string) *Decision {
 	})
 	var top *firing
 	matched := []string{}
-	fired := e.fire(holding, pl, b.order(pl), false)
+	fired := e.fire(holding, pl, e.order(pl), false)
 	for i := range fired {
 		f := &fired[i]
 		ru := &f.g.rules[f.rule]
