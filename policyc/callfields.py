@@ -167,7 +167,7 @@ def path_spellings(path: str, workdir: Optional[str]) -> tuple[str, ...]:
     if path == "":
         return ()
     raw = path.replace("\\", "/")
-    directory = (workdir or "").strip().replace("\\", "/")
+    directory = go_trim(workdir or "").replace("\\", "/")
     relative = not raw.startswith("/")
     first = _join(directory, raw) if directory and relative else clean_path(raw)
     spellings = [first]
@@ -304,6 +304,23 @@ def domain_of(url: str) -> Optional[str]:
     path or fragment, invalid userinfo or host characters, missing scheme
     before ``:``).
     """
+    simple = _SIMPLE_URL.fullmatch(url)
+    if simple is not None:
+        return simple.group(1)
+    return _parsed_host(url)
+
+
+#: A URL whose host :func:`_parsed_host` takes as written: an optional
+#: scheme, ``//``, a host of letters, digits, ``.-_~``, an optional numeric
+#: port, a path without ``%`` (no escape to check) and a query, no
+#: fragment, no control character. tests/test_callfields_model.py checks it
+#: against the full parse.
+_SIMPLE_URL = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.\-]*:)?//([A-Za-z0-9._~\-]+)(?::[0-9]*)?"
+                         r"(?:/[^%#?\x00-\x1f\x7f]*)?(?:\?[^#\x00-\x1f\x7f]*)?")
+
+
+def _parsed_host(url: str) -> Optional[str]:
+    """:func:`domain_of` step by step, as Go ``net/url`` parses."""
     if any(ord(c) < 0x20 or ord(c) == 0x7F for c in url):
         return None
     rest, _, fragment = url.partition("#")
@@ -352,9 +369,10 @@ def domain_of(url: str) -> Optional[str]:
 
 
 def normalize_domain(domain: str) -> str:
-    """A domain as ``domain_matches`` compares it: trimmed of white space,
-    lower-cased, one trailing ``.`` dropped."""
-    domain = domain.strip().lower()
+    """A domain as ``domain_matches`` compares it (engine ``matchDomainFirst``,
+    both the call's domain and the pattern): Go-trimmed of white space,
+    Go-lower-cased, one trailing ``.`` dropped."""
+    domain = go_lower(go_trim(domain))
     return domain[:-1] if domain.endswith(".") else domain
 
 
@@ -438,8 +456,19 @@ def go_trim(text: str) -> str:
     return text.strip(GO_SPACE)
 
 
+def go_lower(text: str) -> str:
+    """Go ``strings.ToLower``: each character's simple lower-case mapping,
+    one to one. Python's ``str.lower`` differs on two characters only: it
+    lowers ``İ`` (U+0130) to two code points and a word-final ``Σ`` to
+    ``ς``; Go gives ``i`` and always ``σ``. (The character tables are this
+    Python's Unicode version.)"""
+    if text.isascii():
+        return text.lower()
+    return text.replace("\u0130", "i").replace("\u03a3", "\u03c3").lower()
+
+
 def _tool_key(tool: str) -> str:
-    return go_trim(tool).lower()
+    return go_lower(go_trim(tool))
 
 
 def _tool_kind(tool: str) -> str:

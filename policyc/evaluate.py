@@ -25,7 +25,7 @@ import re2
 
 from policyc import canonicalize
 from policyc.callfields import (
-    Ambiguous, Fields, ToolCall, joinable_pattern, joined_spelling, overlong_field,
+    Ambiguous, Fields, ToolCall, go_lower, joinable_pattern, joined_spelling, overlong_field,
     RESPONSE_TOO_LONG, overlong_message, over_response_limit, param_text, pattern_is_absolute, pattern_variants,
     workdir_rest,
 )
@@ -192,7 +192,7 @@ def _param_holds(pred: FieldPredicate, call: ToolCall) -> bool:
     value = param_text(call, pred.param or "")
     if value is None:
         return False
-    return any(match_command_glob(p.source.lower(), value.lower()) for p in pred.patterns)
+    return any(match_command_glob(go_lower(p.source), go_lower(value)) for p in pred.patterns)
 
 
 def _response_part(cond: Condition) -> FieldPredicate | None:

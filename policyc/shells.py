@@ -34,7 +34,7 @@ import functools
 import re
 from typing import Callable
 
-from policyc.callfields import GO_SPACE_RE, go_trim
+from policyc.callfields import GO_SPACE_RE, go_lower, go_trim
 
 __all__ = [
     "CMD",
@@ -72,9 +72,8 @@ _SET_ENV_METHODS = ("[environment]::setenvironmentvariable",
                     "[system.environment]::setenvironmentvariable")
 
 
-def lower(s: str) -> str:
-    """Go ``strings.ToLower`` (simple, one-to-one case mapping)."""
-    return s.replace("\u0130", "i").lower() if "\u0130" in s else s.lower()
+#: Go ``strings.ToLower`` (:func:`policyc.callfields.go_lower`).
+lower = go_lower
 
 
 def base(token: str) -> str:

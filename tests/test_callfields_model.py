@@ -131,3 +131,15 @@ def _model_clean(path: str) -> str:
 def test_clean_path_agrees_with_go_clean(path):
     from policyc.callfields import clean_path
     assert clean_path(path) == _model_clean(path)
+
+
+URL_PIECES = st.sampled_from(["https:", "http:", "h+s.1:", "1x:", ":", "//", "/", "///", "x.example", "X.Example",
+                              "a_b~c-d", "@", "u:p@", "[::1]", ":443", ":", ":x", "%41", "%zz", "%2", "?", "?q=%zz",
+                              "#", "#f%41", "#%z", " ", "\x7f", "\x01", "é", "?a?b", "path", ";", "[", "]"])
+
+
+@settings(max_examples=4000)
+@given(st.lists(URL_PIECES, max_size=7).map("".join))
+def test_the_simple_url_fast_path_agrees_with_the_full_parse(url):
+    from policyc.callfields import _parsed_host, domain_of
+    assert domain_of(url) == _parsed_host(url)

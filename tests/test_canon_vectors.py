@@ -2,10 +2,9 @@
 current, and the Go port (runtimes/go/canon) reproduces them.
 
 The Go test also compares the port's Unicode character properties
-(str.isalpha, str.isdecimal, str.lower, and the Cased / Case_Ignorable
-properties of the final-sigma rule) with this Python's, code point by code
-point: the table is written here, so it follows the interpreter's Unicode
-version.
+(str.isalpha, str.isdecimal, and the engine's one-to-one lower-casing,
+callfields.go_lower) with this Python's, code point by code point: the table
+is written here, so it follows the interpreter's Unicode version.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from policyc.shells import lower
 from tests import canon_vectors
 
 GO_MODULE = canon_vectors.REPO / "runtimes" / "go"
-SIGMA, FINAL = "\u03a3", "\u03c2"
 
 
 def test_vectors_file_is_current():
@@ -42,33 +40,23 @@ def _go() -> str | None:
     return None
 
 
-def _case_properties(c: str) -> tuple[int, int]:
-    """(Case_Ignorable, Cased) of c as str.lower's final-sigma rule sees them;
-    Cased only matters (and is only reported) for a non-ignorable c."""
-    after_cased = FINAL in ("A" + c + SIGMA).lower()  # c ignorable or cased
-    alone = FINAL in (c + SIGMA).lower()  # c cased and not ignorable
-    return int(after_cased and not alone), int(alone)
-
-
 def _hex(s: str) -> str:
     return ",".join(f"{ord(x):x}" for x in s)
 
 
 def write_unicode_table(path: Path) -> None:
     """One line per code point (surrogates skipped) with a property other
-    than the default: ``CP ALPHA DECIMAL IGNORABLE CASED LOWER STRLOWER``
-    (hex code points; ``-`` for an unchanged character)."""
+    than the default: ``CP ALPHA DECIMAL LOWER`` (hex code points; ``-``
+    for an unchanged character)."""
     lines = []
     for cp in range(sys.maxunicode + 1):
         if 0xD800 <= cp < 0xE000:
             continue
         c = chr(cp)
-        ignorable, cased = _case_properties(c)
-        low, str_low = lower(c), c.lower()
-        fields = (int(c.isalpha()), int(c.isdecimal()), ignorable, cased)
-        if any(fields) or low != c or str_low != c:
-            lines.append(f"{cp:x} {' '.join(map(str, fields))} {_hex(low) if low != c else '-'} "
-                         f"{_hex(str_low) if str_low != c else '-'}")
+        low = lower(c)
+        fields = (int(c.isalpha()), int(c.isdecimal()))
+        if any(fields) or low != c:
+            lines.append(f"{cp:x} {' '.join(map(str, fields))} {_hex(low) if low != c else '-'}")
     path.write_text("\n".join(lines) + "\n", encoding="ascii")
 
 

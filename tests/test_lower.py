@@ -285,10 +285,18 @@ def test_fallback_only_for_huge_first_occurrence_languages():
                                           "x" + "/a" * 12 + "bc", "xb" + "ba" * 12 + "b/bc"]) == []
 
 
-def test_sigma_needles_need_fallback():
-    with pytest.raises(FallbackRequired):
-        lower_substring("\u03a3")
-    assert needs_fallback("\u03c3x", "substring")
+def test_sigma_needles_lower_as_go_does():
+    """Go's ToLower maps Σ to σ wherever it stands (Python's final-sigma rule
+    does not apply; the engine finds ``ασ`` in ``echo ΑΣ``), so a sigma
+    needle is an ordinary, exact expression."""
+    commands = ["echo \u0391\u03a3", "\u03a3\u0391", "x\u03c3", "\u03c2", "\u03a3", "echo \u03b1\u03c2"]
+    for needle in ["\u03a3", "\u03c3", "\u03b1\u03c3", "\u03c2"]:
+        assert not needs_fallback(needle, "substring")
+        expr = re2.compile(lower_substring(needle))
+        for command in commands:
+            assert (expr.fullmatch(command) is not None) == _contains_folded(command, [needle]), (needle, command)
+    assert _contains_folded("echo \u0391\u03a3", ["\u03b1\u03c3"])
+    assert not _contains_folded("echo \u03b1\u03c2", ["\u03b1\u03c3"])
     assert not needs_fallback("rm -rf", "substring")
     assert not needs_fallback("x*a*[^z]b*c", "domain")
 

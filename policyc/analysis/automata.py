@@ -404,8 +404,6 @@ def substring_language(needle: str) -> Language:
     :func:`policyc.patterns.lower.lower_substring` defines it. Raises
     :class:`BudgetExceeded` past the budget."""
     low = _lower._go_lower(needle)
-    if "\u03c3" in low or "\u03c2" in low:
-        raise Unsupported("needle with a Greek sigma (context-dependent lower-casing)")
     if _lower._upper_sources.cache_info().currsize == 0:
         _budget.charge(FOLD_TABLE_STEPS)  # the first needle builds the case-folding table
     anything = _lower.star(_lower.sym(_lower.CharSet([(0, 0x10FFFF)])))

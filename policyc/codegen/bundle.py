@@ -36,7 +36,7 @@ from typing import Any
 
 from policyc import __version__, canonicalize
 from policyc.atomicfile import write_atomic as write_bundle  # noqa: F401 - re-exported public name
-from policyc.callfields import joinable_pattern, pattern_is_absolute, pattern_variants
+from policyc.callfields import go_lower, joinable_pattern, pattern_is_absolute, pattern_variants
 from policyc.ir import (
     CallCount, Condition, Effect, Field, FieldPredicate, Pattern, PatternLanguage, Policy, PolicySet,
     Rule, Span,
@@ -171,7 +171,7 @@ class _Tables:
             return {"source": source, "language": PatternLanguage.DOMAIN_GLOB.value, "expr": expr,
                     "fallback": fallback}
         # param values are matched lower-cased on both sides
-        expr, fallback = self._lower(source.lower() if table == "param" else source, "command")
+        expr, fallback = self._lower(go_lower(source) if table == "param" else source, "command")
         entry = {"source": source, "language": PatternLanguage.COMMAND_GLOB.value, "expr": expr,
                  "fallback": fallback}
         if table == "command":

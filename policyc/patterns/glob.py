@@ -15,6 +15,7 @@ from typing import Literal as _TypingLiteral
 from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 from policyc.callfields import MAX_GLOB_INPUT_BYTES  # a longer glob input never matches (spec §1)
+from policyc.callfields import normalize_domain
 
 from .grammars import PatternError, offset_past_bytes, parser, utf8_len
 
@@ -650,18 +651,14 @@ def match_path_glob(pattern: str, value: str) -> bool:
 
 def match_domain_glob(pattern: str, domain: str) -> bool:
     """``domain_matches`` (spec §4): pattern and domain are trimmed of
-    surrounding white space, lower-cased and stripped of ONE trailing ``.``;
+    surrounding white space, lower-cased and stripped of ONE trailing ``.``
+    (:func:`policyc.callfields.normalize_domain`, Go's TrimSpace and ToLower);
     an empty pattern or domain never matches; then the classic glob (Go
     filepath.Match) where ``*`` spans dots but not ``/``, ``\\`` escapes the
     next character, and a malformed pattern matches nothing.  No
     leading/trailing-star rules and no length bounds apply here.  Never raises.
     """
-    domain = domain.strip().lower()
-    if domain.endswith("."):
-        domain = domain[:-1]
-    pattern = pattern.strip().lower()
-    if pattern.endswith("."):
-        pattern = pattern[:-1]
+    domain, pattern = normalize_domain(domain), normalize_domain(pattern)
     if not domain or not pattern:
         return False
     try:

@@ -17,11 +17,10 @@ Input contract (what the runtime matches the expression against)
       place that accepts or refuses ``/`` treats ``\\`` identically), so the
       runtime needs no rewriting.
     * ``domain``: :func:`normalize_domain` of the input (surrounding white
-      space stripped with ``str.strip``, lower-cased with ``str.lower``, then
+      space trimmed and lower-cased as Go's TrimSpace and ToLower do, then
       ONE trailing ``.`` dropped).  A domain that normalizes to ``""`` is
       matched by no expression, as in :func:`match_domain_glob`.
-    * :func:`lower_folded`: ``value.lower()`` (``str.lower``), the way the
-      evaluator folds path inputs.
+    * :func:`lower_folded`: ``go_lower(value)``.
     * :func:`lower_substring`: the raw command (case folding is built in).
 
     Inputs longer than ``MAX_GLOB_INPUT_BYTES`` (8192 UTF-8 bytes) never match
@@ -54,10 +53,8 @@ Fallback
     ``MAX_DFA_STATES`` states after minimization or whose expression would
     exceed ``MAX_EXPRESSION_CHARS`` characters (e.g. ``x*?[^a]?[^a]...*c``
     with eight ``?[^a]``; about 0.06% of random 12-token patterns dense in
-    such classes); (2) a ``command_contains`` needle whose lower-cased form
-    contains ``σ``/``ς`` (``str.lower`` maps ``Σ`` to either, depending on
-    the surrounding letters).  :func:`lower_glob` / :func:`lower_folded` /
-    :func:`lower_substring` raise :class:`FallbackRequired` for those; the
+    such classes).  :func:`lower_glob` / :func:`lower_folded` raise
+    :class:`FallbackRequired` for those; the
     runtime then keeps the direct matcher for that one pattern.  No pattern
     of the shared corpora needs it (they contain no classes at all).
 """
@@ -79,6 +76,8 @@ from .glob import (
     Star,
     parse_glob,
 )
+from policyc.callfields import go_lower, normalize_domain
+
 from .grammars import PatternError, utf8_len
 
 __all__ = [
@@ -662,15 +661,6 @@ def _path_glob_language(source: str) -> Node:
     return _path_language(pattern)
 
 
-def normalize_domain(value: str) -> str:
-    """What a domain-flavour expression is matched against: ``value``
-    stripped of surrounding white space (``str.strip``), lower-cased
-    (``str.lower``), then one trailing ``.`` dropped (as
-    :func:`match_domain_glob` does to both sides).  ``""`` matches nothing."""
-    value = value.strip().lower()
-    return value[:-1] if value.endswith(".") else value
-
-
 def _domain_language(source: str) -> Node:
     pattern = normalize_domain(source)
     if not pattern:
@@ -716,32 +706,29 @@ def lower_glob(source: str, flavor: str) -> Optional[str]:
 
 
 def lower_folded(source: str, flavor: str) -> Optional[str]:
-    """The case-folded variant used for path fields (and tool-param values):
-    an expression to be matched against ``value.lower()`` that accepts it
-    exactly when the direct matcher accepts ``(source.lower(),
-    value.lower())``.  It is ``lower_glob(source.lower(), flavor)``; for
-    ``domain`` (already folded) it equals ``lower_glob(source, "domain")``."""
-    return lower_glob(source.lower(), flavor)
+    """The case-folded variant: an expression to be matched against
+    ``go_lower(value)`` that accepts it exactly when the direct matcher
+    accepts ``(go_lower(source), go_lower(value))``.  It is
+    ``lower_glob(go_lower(source), flavor)``; for ``domain`` (already
+    folded) it equals ``lower_glob(source, "domain")``."""
+    return lower_glob(go_lower(source), flavor)
 
 
 # --------------------------------------------------------------------------
 # command_contains
 
 
-def _go_lower(text: str) -> str:
-    """``canonicalize._lower``: Go's one-to-one ToLower as the evaluator reads
-    it (``İ`` becomes ``i``, else ``str.lower``)."""
-    return text.replace("\u0130", "i").lower() if "\u0130" in text else text.lower()
+#: Go's one-to-one ``strings.ToLower`` (``canonicalize._lower``).
+_go_lower = go_lower
 
 
 @lru_cache(maxsize=1)
 def _upper_sources() -> dict[str, CharSet]:
     """For each character ``c``: every character ``x != c`` with
-    ``_go_lower(x) == c`` (single characters only; ``Σ`` excluded, its
-    lowering depends on context)."""
+    ``_go_lower(x) == c``."""
     table: dict[str, list[int]] = {}
     for point in range(_MAX_CP + 1):
-        if 0xD800 <= point <= 0xDFFF or point == 0x3A3:
+        if 0xD800 <= point <= 0xDFFF:
             continue
         char = chr(point)
         low = _go_lower(char)
@@ -764,18 +751,13 @@ def lower_substring(needle: str, fold: bool = True) -> str:
     ``[Kk\\x{212A}]``; unlike ``(?i)``, ``ſ`` does not match ``s``).  An
     empty needle matches everything.  ``fold=False`` gives the case-sensitive
     substring used on the granting side (there an empty needle matches
-    nothing: returns an expression matching nothing).
-
-    Raises :class:`FallbackRequired` when the lowered needle contains ``σ``
-    or ``ς`` (the lowering of ``Σ`` depends on its neighbours)."""
+    nothing: returns an expression matching nothing)."""
     anything = star(sym(_ALL))
     if not fold:
         if not needle:
             return _NOTHING
         return _emit(cat(anything, literal(needle), anything), False) or ""
     low = _go_lower(needle)
-    if "\u03c3" in low or "\u03c2" in low:
-        raise FallbackRequired("needle with a Greek sigma (context-dependent lower-casing)")
     parts = []
     for char in low:
         chars = _fold_set(char)
@@ -794,8 +776,7 @@ def needs_fallback(source: str, flavor: str, *, folded: bool = False) -> bool:
     would raise :class:`FallbackRequired`).  ``flavor`` is ``command``,
     ``path``, ``domain`` or ``substring``.  True only for a classic-glob
     chunk whose first-occurrence DFA exceeds ``MAX_DFA_STATES`` or an
-    expression longer than ``MAX_EXPRESSION_CHARS``, and for substring
-    needles containing a Greek sigma after lower-casing."""
+    expression longer than ``MAX_EXPRESSION_CHARS``."""
     try:
         if flavor == "substring":
             lower_substring(source)

@@ -42,7 +42,7 @@ import re2
 
 from policyc.canonicalize import clear_memos
 from policyc.callfields import (
-    PATH_TOOLS, RESPONSE_TOO_LONG, URL_TOOLS, Ambiguous, Fields, NumberOutOfRange, ToolCall,
+    PATH_TOOLS, RESPONSE_TOO_LONG, URL_TOOLS, Ambiguous, Fields, NumberOutOfRange, ToolCall, go_lower,
     over_response_limit, overlong_field, overlong_message, param_text,
 )
 from policyc.decision import NO_POLICY, NO_RULE, UNWEAKENED
@@ -540,7 +540,7 @@ class Bundle:
 
     def _param_holds(self, name: str, ids: frozenset[int], call: ToolCall) -> bool:
         value = param_text(call, name)
-        return value is not None and not ids.isdisjoint(self._memo.glob("param", value.lower()))
+        return value is not None and not ids.isdisjoint(self._memo.glob("param", go_lower(value)))
 
     # ---------------------------------------------------------- combining
 

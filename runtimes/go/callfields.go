@@ -33,26 +33,11 @@ var (
 
 const goSpace = "\t\n\v\f\r \u0085\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005" +
 	"\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
-const pySpace = goSpace + "\x1c\x1d\x1e\x1f"
 
 // GoTrim is Go strings.TrimSpace (callfields.go_trim).
 // (strings.TrimSpace trims exactly goSpace, unicode.IsSpace, with an ASCII
 // fast path.)
 func GoTrim(s string) string { return strings.TrimSpace(s) }
-
-// PyStrip is Python str.strip().
-func PyStrip(s string) string {
-	if s == "" || !isPySpaceByte(s[0]) && !isPySpaceByte(s[len(s)-1]) {
-		return s
-	}
-	return strings.Trim(s, pySpace)
-}
-
-// isPySpaceByte: the byte may start or end a character of pySpace (any
-// non-ASCII byte may).
-func isPySpaceByte(c byte) bool {
-	return c >= 0x80 || c == ' ' || '\t' <= c && c <= '\r' || 0x1c <= c && c <= 0x1f
-}
 
 // CleanPath is callfields.clean_path: Go's path.Clean (filepath.Clean on Unix).
 func CleanPath(p string) string { return pathpkg.Clean(p) }
@@ -125,7 +110,7 @@ func PathSpellings(path string, workdir *string) []string {
 	raw := strings.ReplaceAll(path, "\\", "/")
 	directory := ""
 	if workdir != nil {
-		directory = strings.ReplaceAll(PyStrip(*workdir), "\\", "/")
+		directory = strings.ReplaceAll(GoTrim(*workdir), "\\", "/")
 	}
 	relative := !strings.HasPrefix(raw, "/")
 	var first string
@@ -423,7 +408,7 @@ func DomainOf(url string) string {
 
 // NormalizeDomain is callfields.normalize_domain.
 func NormalizeDomain(domain string) string {
-	domain = pyLower(PyStrip(domain))
+	domain = canon.Lower(GoTrim(domain))
 	return strings.TrimSuffix(domain, ".")
 }
 
@@ -546,25 +531,7 @@ func isURLTool(t string) bool {
 	return t == "fetch" || t == "http" || t == "web_fetch" || t == "browser"
 }
 
-func toolKey(tool string) string { return pyLower(GoTrim(tool)) }
-
-// pyLower is Python str.lower (canon.Lower), with an ASCII fast path.
-func pyLower(s string) string {
-	upper := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x80 {
-			return canon.StrLower(s)
-		}
-		if c >= 'A' && c <= 'Z' {
-			upper = true
-		}
-	}
-	if !upper {
-		return s
-	}
-	return asciiLower(s)
-}
+func toolKey(tool string) string { return canon.Lower(GoTrim(tool)) }
 
 func (c *ToolCall) sources() [2]*Object { return [2]*Object{c.Params, c.Input} }
 

@@ -321,7 +321,7 @@ func (e *evalCtx) holds(c *cond) bool {
 	if len(c.anyParam) > 0 {
 		ok := false
 		for _, q := range c.anyParam {
-			if text, present, _ := paramText(e.call, q.name); present && q.ids.meets(e.glob(tParam, pyLower(text))) {
+			if text, present, _ := paramText(e.call, q.name); present && q.ids.meets(e.glob(tParam, canon.Lower(text))) {
 				ok = true
 				break
 			}

@@ -9,8 +9,7 @@ import (
 // Python 3.11's string methods (str.lower, str.isalpha, str.isdecimal) follow
 // Unicode 14.0; Go's unicode package follows a newer version. The helpers in
 // this file answer as Python does: a code point assigned after Unicode 14.0 is
-// unassigned to Python (no letter, no digit, no case), and two code points
-// changed category since. tests/test_canon_vectors.py checks every code point
+// unassigned to Python (no letter, no digit, no case). tests/test_canon_vectors.py checks every code point
 // against the running Python interpreter (TestPythonUnicode).
 
 // newerThanPython holds the code points Go's tables assign (as of Unicode
@@ -51,19 +50,6 @@ var newerThanPython = &unicode.RangeTable{
 	},
 }
 
-const (
-	// pharyngealVoiced (ʕ) was a lower-case letter (cased) in Unicode 14.0.
-	pharyngealVoiced = 0x0295
-	// ahomMedialRa was a non-spacing mark (case-ignorable) in Unicode 14.0.
-	ahomMedialRa   = 0x1171e
-	capitalSigma   = 'Σ'
-	dottedCapitalI = 'İ'
-)
-
-// midLetters are the Word_Break MidLetter, MidNumLet and Single_Quote code
-// points, which Unicode counts as case-ignorable.
-const midLetters = ":'.\u00b7\u0387\u055f\u05f4\u2018\u2019\u2024\u2027\ufe13\ufe52\ufe55\uff07\uff0e\uff1a"
-
 func newer(r rune) bool {
 	return r > unicode.MaxLatin1 && unicode.Is(newerThanPython, r)
 }
@@ -78,39 +64,10 @@ func isDecimal(r rune) bool {
 	return unicode.Is(unicode.Nd, r) && !newer(r)
 }
 
-// isCased is Unicode's Cased property (Python's _PyUnicode_IsCased).
-func isCased(r rune) bool {
-	if r == pharyngealVoiced {
-		return true
-	}
-	return !newer(r) && unicode.In(r, unicode.Lu, unicode.Ll, unicode.Lt,
-		unicode.Other_Lowercase, unicode.Other_Uppercase)
-}
-
-// isCaseIgnorable is Unicode's Case_Ignorable property
-// (Python's _PyUnicode_IsCaseIgnorable).
-func isCaseIgnorable(r rune) bool {
-	if r == ahomMedialRa {
-		return true
-	}
-	return strings.ContainsRune(midLetters, r) ||
-		!newer(r) && unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf, unicode.Lm, unicode.Sk)
-}
-
-// Lower ports shells.lower: Python's str.lower with U+0130 (İ) lowered to a
-// plain "i" (the engine's Go strings.ToLower), final sigma included.
+// Lower ports shells.lower, the engine's Go strings.ToLower: each
+// character's simple lower-case mapping, one to one (İ becomes "i", Σ always
+// "σ"), with Python's character tables; bytes that are not UTF-8 kept.
 func Lower(s string) string {
-	return lowerWith(s, "i")
-}
-
-// StrLower is Python's str.lower exactly: full case mapping (İ becomes
-// "i̇", two code points) and the final-sigma rule. The bundle's `param`
-// table is matched on it (docs/bundle-format.md §3).
-func StrLower(s string) string {
-	return lowerWith(s, "i\u0307")
-}
-
-func lowerWith(s, dottedI string) string {
 	if ascii, upper := asciiCase(s); ascii {
 		if !upper {
 			return s
@@ -121,14 +78,9 @@ func lowerWith(s, dottedI string) string {
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
+		if r == utf8.RuneError && size == 1 {
 			b.WriteByte(s[i])
-		case r == dottedCapitalI:
-			b.WriteString(dottedI)
-		case r == capitalSigma && finalSigma(s, i, size):
-			b.WriteRune('ς')
-		default:
+		} else {
 			b.WriteRune(lowerRune(r))
 		}
 		i += size
@@ -152,33 +104,4 @@ func lowerRune(r rune) rune {
 		return r
 	}
 	return unicode.ToLower(r)
-}
-
-// finalSigma is CPython's handle_capital_sigma: the Σ at byte i (size bytes)
-// follows a cased letter and precedes none, case-ignorable characters
-// skipped both ways.
-func finalSigma(s string, i, size int) bool {
-	return casedBefore(s[:i]) && !casedAfter(s[i+size:])
-}
-
-func casedBefore(s string) bool {
-	for len(s) > 0 {
-		r, n := utf8.DecodeLastRuneInString(s)
-		if !isCaseIgnorable(r) {
-			return isCased(r)
-		}
-		s = s[:len(s)-n]
-	}
-	return false
-}
-
-func casedAfter(s string) bool {
-	for len(s) > 0 {
-		r, n := utf8.DecodeRuneInString(s)
-		if !isCaseIgnorable(r) {
-			return isCased(r)
-		}
-		s = s[n:]
-	}
-	return false
 }
