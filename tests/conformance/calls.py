@@ -268,6 +268,9 @@ def near_miss(rng: random.Random, value: str) -> str:
         lambda: rng.choice(["x", " ", "/", "./"]) + value,
         lambda: value[:pos] + value[pos] + value[pos:],
         lambda: value.replace(" ", "  ", 1),
+        # where Go's ToLower/TrimSpace and Python's lower/strip differ
+        lambda: value.upper().replace("I", "\u0130"),
+        lambda: rng.choice(["\x1f", "\x1c", "\u00a0"]) + value + rng.choice(["", "\x1e", "\u3000"]),
     ]
     return rng.choice(ops)()
 
@@ -585,7 +588,8 @@ def t_whitespace(rng, cmd, pools):
 def t_case(rng, cmd, pools):
     head, tail = _head_tail(cmd)
     return rng.choice([cmd.upper(), head.upper() + (" " + tail if tail else ""), cmd.capitalize(), cmd.swapcase(),
-                       head.capitalize() + (" " + tail.upper() if tail else "")])
+                       head.capitalize() + (" " + tail.upper() if tail else ""),
+                       cmd.upper().replace("I", "\u0130"), f"{cmd} \u0391\u03a3"])
 
 
 def t_unicode(rng, cmd, pools):
@@ -663,7 +667,8 @@ def p_workdir(rng, path, call):
     if rng.random() < 0.5:
         rel = rng.choice([rel, f"./{rel}", f"../{rel}", f"a/../{rel}", rel.split("/")[-1], f"..\\{rel}"])
     wd = rng.choice(["/home/user/project", "/home/user", "/", "/etc", "/tmp/../home/user", "C:\\work", "project",
-                     "/home/user/project/", " /home/user ", "~", "", "/home/user/.ssh", "/lib", "/proc/self/root/etc"])
+                     "/home/user/project/", " /home/user ", "~", "", "/home/user/.ssh", "/lib", "/proc/self/root/etc",
+                     "\x1f/home/user/project", "/home/user/project\x1e", "\u3000/home/user"])
     where = rng.choice(["top", "params.workdir", "params.cwd", "input.workdir", "input.cwd", "top+params.cwd"])
     call["params"] = dict(call.get("params") or {})
     for k in list(call["params"]):
@@ -695,6 +700,7 @@ def u_spelling(rng, url, call):
         f"https://sub.{host}{rest}", f"https://{host}.evil.example/", f"https://[::1]{rest}", f"https://{host}#@x",
         f"https://x{host}{rest}", url + "\n", f"ws://{host}/", f"https://{host}:notaport/", f"hTTp://{host}{rest}",
         f"https://xn--80ak6aa92e.com{rest}", f"https://{host}\u3002com/",
+        f"https://{host.upper().replace('I', chr(0x130))}{rest}",
     ])
 
 
