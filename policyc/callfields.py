@@ -15,6 +15,7 @@ runtime: pure standard library (no Lark), so ``policyc.runtime`` can import it.
 
 from __future__ import annotations
 
+import bisect
 import math
 import os
 import re
@@ -22,6 +23,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from dataclasses import dataclass, field
 from typing import Any, Optional
+
+from policyc import gounicode
 
 #: A glob input longer than this (UTF-8 bytes) never matches; a call whose
 #: matched field is longer is denied outright (spec §1).
@@ -458,13 +461,34 @@ def go_trim(text: str) -> str:
 
 def go_lower(text: str) -> str:
     """Go ``strings.ToLower``: each character's simple lower-case mapping,
-    one to one. Python's ``str.lower`` differs on two characters only: it
-    lowers ``İ`` (U+0130) to two code points and a word-final ``Σ`` to
-    ``ς``; Go gives ``i`` and always ``σ``. (The character tables are this
-    Python's Unicode version.)"""
+    one to one. Python's ``str.lower`` differs on two characters: it lowers
+    ``İ`` (U+0130) to two code points and a word-final ``Σ`` to ``ς``; Go
+    gives ``i`` and always ``σ``. Characters newer than this Python's
+    Unicode database are lowered with Go's tables (:mod:`policyc.gounicode`)."""
     if text.isascii():
         return text.lower()
-    return text.replace("\u0130", "i").replace("\u03a3", "\u03c3").lower()
+    return text.replace("\u0130", "i").replace("\u03a3", "\u03c3").lower().translate(gounicode.LOWER)
+
+
+def _in(ranges: tuple[tuple[int, int], ...], starts: list[int], point: int) -> bool:
+    at = bisect.bisect_right(starts, point) - 1
+    return at >= 0 and point <= ranges[at][1]
+
+
+_LETTER_STARTS = [a for a, _ in gounicode.LETTERS]
+_DIGIT_STARTS = [a for a, _ in gounicode.DIGITS]
+
+
+def go_is_letter(char: str) -> bool:
+    """Go ``unicode.IsLetter`` on one character (``str.isalpha`` plus the
+    letters of Go's newer tables)."""
+    return char.isalpha() or (char > "\x7f" and _in(gounicode.LETTERS, _LETTER_STARTS, ord(char)))
+
+
+def go_is_digit(char: str) -> bool:
+    """Go ``unicode.IsDigit`` on one character (``str.isdecimal`` plus the
+    digits of Go's newer tables)."""
+    return char.isdecimal() or (char > "\x7f" and _in(gounicode.DIGITS, _DIGIT_STARTS, ord(char)))
 
 
 def _tool_key(tool: str) -> str:

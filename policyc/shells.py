@@ -34,7 +34,7 @@ import functools
 import re
 from typing import Callable
 
-from policyc.callfields import GO_SPACE_RE, go_lower, go_trim
+from policyc.callfields import GO_SPACE_RE, go_is_digit, go_is_letter, go_lower, go_trim
 
 __all__ = [
     "CMD",
@@ -103,10 +103,10 @@ def is_assignment(token: str) -> bool:
     if eq <= 0:
         return False
     name = token[:eq]
-    if not all(c.isalpha() or c.isdecimal() or c == "_" for c in name):
+    if not all(go_is_letter(c) or go_is_digit(c) or c == "_" for c in name):
         return False
     first = chr(name.encode("utf-8", "surrogatepass")[0])
-    return first.isalpha() or first == "_"
+    return go_is_letter(first) or first == "_"
 
 
 # ---------------------------------------------------------------------------
@@ -367,9 +367,9 @@ def strip_wrapper_once(tokens: list[str], dialect: str) -> tuple[list[str], str]
 
 def _valid_name(name: str) -> bool:
     """Letters, digits and ``_``, not starting with a digit (per rune)."""
-    if not name or not (name[0] == "_" or name[0].isalpha()):
+    if not name or not (name[0] == "_" or go_is_letter(name[0])):
         return False
-    return all(c == "_" or c.isalpha() or c.isdecimal() for c in name[1:])
+    return all(c == "_" or go_is_letter(c) or go_is_digit(c) for c in name[1:])
 
 
 def _assigned_name(token: str) -> str | None:

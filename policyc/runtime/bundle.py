@@ -304,7 +304,7 @@ class Bundle:
         for name in sorted(named | SPEC_TOOLS)[:MAX_LOADED_PLANS]:
             self._plan(ToolCall(tool=name))
         self._loaded_plans = dict(self._plans)
-        self._orders: dict[frozenset[int], dict[int, int]] = {}
+        self._orders: dict[frozenset[int], tuple[dict[int, int], list[str]]] = {}
         self._decisions: dict[tuple, Decision] = {}
         # Decisions change with `now` only at rule expiry instants: between
         # two of them, the set of live rules is fixed.

@@ -184,7 +184,7 @@ class Memo:
         self.absolute_paths = absolute_paths
         self._hits: dict[str, dict[str, frozenset[int]]] = {name: {} for name in tables}
         self._commands: dict[str, CommandFacts] = {}
-        self._paths: dict[tuple[str, str | None], tuple[tuple[str, ...], frozenset[int]]] = {}
+        self._paths: dict[tuple[str, str | None], tuple[tuple[frozenset[int], ...], frozenset[int]]] = {}
         self._domains: dict[str, frozenset[int]] = {}
         self._responses: dict[str, frozenset[int]] = {}
 

@@ -517,7 +517,9 @@ def t_quoting(rng, cmd, pools):
 
 def t_envassign(rng, cmd, pools):
     names = [v for _, v in pools.hits["env"]] + ["FOO", "LD_PRELOAD", "PATH", "NODE_OPTIONS", "PYTHONPATH",
-                                                  "DYLD_INSERT_LIBRARIES", "HISTFILE", "_X", "a1", "LD_PRELOAD_X"]
+                                                  "DYLD_INSERT_LIBRARIES", "HISTFILE", "_X", "a1", "LD_PRELOAD_X",
+                                                  # letters and digits newer than Python's tables (Go knows them)
+                                                  "\U00010d40", "A\U00010d4a", "\ua7cb_X"]
     name = rng.choice(names)
     val = rng.choice(["1", "/tmp/x.so", "''", "\"a b\"", "$PATH:/tmp", "", "--require=/tmp/x.js"])
     return rng.choice([f"{name}={val} {cmd}", f"export {name}={val}; {cmd}", f"env {name}={val} {cmd}",

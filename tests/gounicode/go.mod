@@ -1,0 +1,3 @@
+module policyc.dev/gounicodetest
+
+go 1.22
