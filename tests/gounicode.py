@@ -11,23 +11,15 @@ tests/test_gounicode.py checks the file is current when Go is available.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from tests.conftest import NO_GO, REPO, go_toolchain
+
 SOURCE = Path(__file__).resolve().parent / "gounicode"
 OUTPUT = REPO / "policyc" / "gounicode.py"
-
-
-def go_binary() -> str | None:
-    for candidate in (shutil.which("go"), str(REPO / ".venv" / "bin" / "go"),
-                      str(Path.home() / ".cache" / "policyc-oracles" / "rampart" / "gov" / "bin" / "go")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
 
 
 def go_table(go: str) -> tuple[str, dict[int, tuple[bool, bool, int | None]]]:
@@ -118,9 +110,9 @@ LOWER = {{
 
 
 def main() -> int:
-    go = go_binary()
+    go = go_toolchain()
     if go is None:
-        print("no Go toolchain (PATH go, .venv/bin/go, the oracle's)", file=sys.stderr)
+        print(NO_GO, file=sys.stderr)
         return 2
     version, table = go_table(go)
     OUTPUT.write_text(render(version, table), encoding="utf-8")

@@ -6,6 +6,7 @@ every call, the error wording included."""
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from hypothesis import given, settings
@@ -109,21 +110,12 @@ def test_params_win_over_input_whatever_the_alias_order():
 
 
 def _model_clean(path: str) -> str:
-    """Go ``filepath.Clean`` element by element (the fast path must agree)."""
-    rooted = path.startswith("/")
-    parts: list[str] = []
-    for part in path.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if parts and parts[-1] != "..":
-                parts.pop()
-            elif not rooted:
-                parts.append("..")
-            continue
-        parts.append(part)
-    body = "/".join(parts)
-    return "/" + body if rooted else body or "."
+    """Go ``filepath.Clean`` from the standard library's POSIX ``normpath``,
+    which differs only in keeping exactly two leading slashes."""
+    if not path:
+        return "."
+    cleaned = posixpath.normpath(path)
+    return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
 
 
 @settings(max_examples=3000)

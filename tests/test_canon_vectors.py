@@ -10,7 +10,6 @@ code point: the table is written here.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,8 @@ import pytest
 
 from policyc.callfields import go_is_digit, go_is_letter, go_lower
 from tests import canon_vectors
+
+from .conftest import NO_GO, go_toolchain
 
 GO_MODULE = canon_vectors.REPO / "runtimes" / "go"
 
@@ -29,15 +30,6 @@ def test_vectors_file_is_current():
     assert actual == expected, "stale: run `PYTHONPATH=. python -m tests.canon_vectors`"
     assert len(expected.splitlines()) >= 5000
     assert len(expected.encode("utf-8")) <= 3_000_000
-
-
-def _go() -> str | None:
-    candidates = [shutil.which("go"), canon_vectors.REPO / ".venv" / "bin" / "go",
-                  Path.home() / ".cache" / "policyc-oracles" / "rampart" / "gov" / "bin" / "go"]
-    for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
 
 
 def _hex(s: str) -> str:
@@ -61,9 +53,9 @@ def write_unicode_table(path: Path) -> None:
 
 
 def test_go_port(tmp_path):
-    go = _go()
+    go = go_toolchain()
     if go is None:
-        pytest.skip("no Go toolchain (PATH go, .venv/bin/go, ~/.cache/policyc-oracles/rampart/gov/bin/go)")
+        pytest.skip(NO_GO)
     table = tmp_path / "python-unicode.txt"
     write_unicode_table(table)
     env = dict(os.environ, GOFLAGS="", GOPROXY="off", GOTOOLCHAIN="local", CGO_ENABLED="0",

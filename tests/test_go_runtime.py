@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from tests import vectors
+
+from .conftest import NO_GO, go_toolchain
 
 REPO = Path(__file__).resolve().parent.parent
 VECTORS = REPO / "runtimes" / "vectors"
@@ -123,11 +124,10 @@ def test_eval_output_is_what_policyc_eval_prints():
 
 
 def _go() -> str:
-    for candidate in (shutil.which("go"), str(REPO / ".venv" / "bin" / "go"),
-                      str(Path.home() / ".cache" / "policyc-oracles" / "rampart" / "gov" / "bin" / "go")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    pytest.skip("no Go toolchain (PATH go, .venv/bin/go, ~/.cache/policyc-oracles/rampart/gov/bin/go)")
+    go = go_toolchain()
+    if go is None:
+        pytest.skip(NO_GO)
+    return go
 
 
 def _go_env(tmp: Path) -> dict[str, str]:

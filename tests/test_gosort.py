@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import shutil
 import subprocess
 from collections import Counter
 from collections.abc import Iterator
@@ -26,7 +25,8 @@ from hypothesis import strategies as st
 from policyc import gosort
 from policyc.gosort import slice_order
 
-REPO = Path(__file__).resolve().parents[1]
+from .conftest import NO_GO, go_toolchain
+
 ORACLE_SOURCE = Path(__file__).resolve().parent / "gosort"
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -297,20 +297,11 @@ def test_corpus_reaches_every_part_of_the_algorithm(monkeypatch):
 # ---------------------------------------------------------------- Go oracle
 
 
-def _go() -> str | None:
-    for candidate in (shutil.which("go"), str(REPO / ".venv" / "bin" / "go"),
-                      str(Path.home() / ".cache" / "policyc-oracles" / "rampart" / "gov" / "bin" / "go")):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 @pytest.fixture(scope="session")
 def gosort_binary(tmp_path_factory) -> Path:
-    go = _go()
+    go = go_toolchain()
     if go is None:
-        pytest.skip("no Go toolchain to build the sort.Slice oracle "
-                    "(PATH go, .venv/bin/go, ~/.cache/policyc-oracles/rampart/gov/bin/go)")
+        pytest.skip(f"{NO_GO}: cannot build the sort.Slice oracle")
     tmp = tmp_path_factory.mktemp("gosort")
     env = dict(os.environ)
     env.setdefault("GOCACHE", str(tmp / "gocache"))

@@ -16,13 +16,14 @@ from policyc.evaluate import decide
 from policyc.runtime import load_bundle
 from tests import gounicode as generator
 
+from .conftest import NO_GO, go_toolchain
 from .test_evaluate import policy_set
 
 
 def test_the_table_is_current():
-    go = generator.go_binary()
+    go = go_toolchain()
     if go is None:
-        pytest.skip("no Go toolchain (PATH go, .venv/bin/go, ~/.cache/policyc-oracles/rampart/gov/bin/go)")
+        pytest.skip(NO_GO)
     version, table = generator.go_table(go)
     if f"Where {version}'s" not in generator.OUTPUT.read_text(encoding="utf-8"):
         pytest.skip(f"policyc/gounicode.py was written from another Go than {version}")
