@@ -42,11 +42,11 @@ OSES = {"linux", "macos", "windows", "*"}
 TECHNIQUE = re.compile(r"\b(?:T\d{4}(?:\.\d{3})?|AML\.T\d{4}(?:\.\d{3})?|GTFOBins:[\w.+-]+|LOLBAS:[\w.+-]+)(?=\s|$)")
 WORKTREES = ("/home/dev/project/", "/Users/dev/project/", "C:\\Users\\dev\\project\\")
 
-#: Measured on the tree this test was written against (docs/bench-corpora.md):
-#: the floors below sit under these, so the tests pass today and fail on a
-#: regression; the rework of issue 15 should only raise the attack score.
-BASELINE = {"benign_allow_without_ask": 0.9958, "benign_bench_score": 0.9543, "attack_score": 0.5852}
-FLOORS = {"benign_allow_without_ask": 0.97, "attack_score": 0.55}
+#: Measured after the rework of issue 15 (docs/bench-corpora.md; before it:
+#: 0.9958, 0.9543 and 0.5852): the floors below sit a little under these, so
+#: the tests pass today and fail on a regression.
+BASELINE = {"benign_allow_without_ask": 0.9979, "benign_bench_score": 0.9979, "attack_score": 0.9704}
+FLOORS = {"benign_allow_without_ask": 0.98, "benign_bench_score": 0.98, "attack_score": 0.95}
 
 
 @cache
@@ -180,9 +180,8 @@ def test_cli_bench_reports_what_the_functions_measure():
             measured(path)["passed"], measured(path)["total"], measured(path)["categories"])
 
 
-@pytest.mark.xfail(strict=False, reason="issue 15: standard.yaml rework pending")
 def test_issue15_target_benign_corpus_allowed():
     """The issue's acceptance: the benign corpus allowed on >= 98% of calls,
-    read as `policyc bench` scores it (decided exactly `allow`; today the
-    lockfile installs are `watch` and a force-push with lease asks)."""
-    assert measured(BENIGN)["score"] >= 0.98
+    read as `policyc bench` scores it (decided exactly `allow`: lockfile
+    installs are allowed, not watched)."""
+    assert measured(BENIGN)["score"] >= FLOORS["benign_bench_score"]

@@ -63,23 +63,26 @@ def test_file_loads_without_diagnostics_and_under_the_size_limit(name):
     assert loaded.diagnostics == []
 
 
-def test_the_files_are_alternatives_not_one_directory():
-    # standard, paranoid and ci share policy names: loaded together (a policy
-    # directory) the engine refuses them, and so does policyc (PC016)
-    result = CliRunner().invoke(main, ["check", "--format", "json", "--no-config",
-                                       *(str(STDLIB / n) for n in FILES)])
-    assert result.exit_code == 1
-    errors = {d["code"] for d in json.loads(result.output)["diagnostics"] if d["severity"] == "error"}
-    assert errors == {"PC016"}
+def test_the_files_load_together_as_one_directory():
+    # policy names are unique across the files (ci-, paranoid- prefixes), so
+    # the directory loads as one set, as the engine loads a policy directory
+    # (a repeated name is PC016, an error, and the engine refuses the set)
+    names = [p.name for n in FILES for p in load_file(str(STDLIB / n)).policies]
+    assert len(names) == len(set(names))
+    result = CliRunner().invoke(main, ["check", "--format", "json", "--no-config", "--fail-on", "info",
+                                       str(STDLIB)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["diagnostics"] == []
 
 
 @pytest.mark.parametrize("paths", [(name,) for name in FILES], ids=FILES)
-def test_policyc_check_reports_no_error_or_warning(paths):
-    result = CliRunner().invoke(main, ["check", "--format", "json", "--no-config", "--fail-on", "warning",
+def test_policyc_check_reports_nothing(paths):
+    # issue 15: not even an info, PC110 (the analysis ran out of budget and
+    # makes no claim) included
+    result = CliRunner().invoke(main, ["check", "--format", "json", "--no-config", "--fail-on", "info",
                                        *(str(STDLIB / n) for n in paths)])
     assert result.exit_code == 0, result.output
-    severities = {d["severity"] for d in json.loads(result.output)["diagnostics"]}
-    assert severities <= {"info"}
+    assert json.loads(result.output)["diagnostics"] == []
 
 
 @pytest.mark.parametrize("name", FILES)
@@ -95,9 +98,34 @@ def test_standard_has_enough_cases_and_as_many_benign_controls_as_attacks():
     expect = _expectations(STANDARD)
     allows = expect.count(Effect.ALLOW)
     restricts = expect.count(Effect.DENY) + expect.count(Effect.ASK)
-    assert len(expect) >= 150
+    assert len(expect) >= 600
     assert allows >= restricts
     assert expect.count(Effect.DENY) >= 50 and expect.count(Effect.ASK) >= 20
+
+
+def test_standard_attack_cases_are_named_by_technique():
+    # issue 15: every case that expects deny or ask names the technique it
+    # stands for (MITRE ATT&CK or ATLAS id, OWASP Agentic id, GTFOBins, LOLBAS)
+    import re
+
+    technique = re.compile(r"\b(T1\d{3}|AML\.T\d{4}|ASI\d\d|GTFOBins|LOLBAS)")
+    unnamed = [c.name for c in load_file(str(STANDARD)).tests
+               if c.expect in (Effect.DENY, Effect.ASK) and not technique.search(c.name)]
+    assert unnamed == []
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    ("cd src && npm test", "allow"),
+    ("npm test 2>&1 | tee test-output.log", "allow"),
+    ("timeout 300 npm test", "allow"),
+    ("git status && weirdtool", "ask"),
+    ("sh -c 'weirdtool --sync'", "ask"),
+    ("echo $(weirdtool)", "ask"),
+    ("weirdtool", "ask"),
+])
+def test_standard_asks_before_unknown_executables(command, expected):
+    engines = _engines((STANDARD,))
+    assert _both(engines, {"tool": "exec", "params": {"command": command}})[0] == expected
 
 
 @pytest.mark.parametrize("command", [
@@ -119,12 +147,25 @@ def test_ci_has_no_ask_anywhere():
 def test_paranoid_is_an_allow_list_over_default_deny():
     loaded = load_file(str(PARANOID))
     assert loaded.default is Effect.DENY
-    allows = [r for r in _rules(PARANOID) if r.effect is Effect.ALLOW]
+    allows = [(p, r) for p in loaded.policies for r in p.rules if r.effect is Effect.ALLOW]
     assert allows, "an allow-list needs allow rules"
-    assert not any(r.condition.catch_all for r in allows), "no catch-all allow"
+    # the command allow-list is written as its complement: the one catch-all
+    # allow is the last rule of the exec policy, after a deny of every
+    # command none of whose components is listed
+    catch_all = [(p, r) for p, r in allows if r.condition.catch_all]
+    assert [(p.name, r.index) for p, r in catch_all] == [("paranoid-commands", len(catch_all[0][0].rules) - 1)]
+    policy = catch_all[0][0]
+    assert [t.source for t in policy.scope.tools] == ["exec", "bash", "shell"]
+    complement = policy.rules[-2]
+    assert complement.effect is Effect.DENY
+    assert [p.source for p in complement.condition.predicates[0].patterns] == ["*"]
+    assert complement.condition.predicates[0].exclusions
     engines = _engines((PARANOID,))
-    assert _both(engines, {"tool": "exec", "params": {"command": "some-unlisted-tool --flag"}}) == (
-        "deny", "project policy cannot weaken global default deny")  # the engine's message: in scope, none fired
+    for command in ("some-unlisted-tool --flag", "git status && weirdtool", "weirdtool $(ls)", "ls `weirdtool`",
+                    "sh -c 'weirdtool'", "curl -s https://example.com", "cat README.md > copy.md"):
+        assert _both(engines, {"tool": "exec", "params": {"command": command}})[0] == "deny", command
+    for command in ("ls -la", "git status && make test", "grep -rn TODO src | sort"):
+        assert _both(engines, {"tool": "exec", "params": {"command": command}})[0] == "allow", command
 
 
 def test_project_template_only_tightens():

@@ -25,8 +25,9 @@ deterministically, into ``runtimes/vectors/``:
 
 Sets: every Rampart policy file of ``../shared/corpora/rampart`` (calls:
 its own inline and suite cases, then calls generated from it by
-``tests.conformance.calls.generate``), the files of ``stdlib_policies/``,
-a few directory and project-tier layerings, and seeded random policy
+``tests.conformance.calls.generate``), the files of ``stdlib_policies/``
+(the same, but only the first ``STDLIB_CASES_PER_DECISION`` inline cases
+of each distinct decision), a few directory and project-tier layerings, and seeded random policy
 sets built as IR (a hypothesis-free port of ``tests/test_bundle.py``'s
 generated policies). ``runtimes/vectors/canonicalize.jsonl`` is
 ``tests/canon_vectors.py``'s, not written here.
@@ -59,6 +60,12 @@ NOW_TEXT = "2026-01-15T12:00:00Z"
 SEED = 0
 #: Generated calls per corpus/stdlib set (after its own cases).
 CALLS_PER_SET = 70
+#: Inline cases kept per distinct decision in the stdlib sets: the standard
+#: policy has some 900 cases, most decided alike (the same rule, message and
+#: matched policies); the first two of each distinct decision keep every
+#: decision the cases reach and the vectors under the size cap
+#: (tests/test_go_runtime.py). The corpus sets keep every case.
+STDLIB_CASES_PER_DECISION = 2
 #: Seeded random IR policy sets, and calls for each.
 GENERATED_SETS = 24
 CALLS_PER_GENERATED_SET = 40
@@ -150,8 +157,26 @@ def build_set(spec: VectorSet) -> tuple[bytes, list[Any], list[str]] | None:
     roots.append(STDLIB)
     cases = [c for root in roots for c in corpus_cases(root) if str(Path(c.policy).resolve()) in files]
     facts = PolicyFacts.of(sorted(files), cases)
-    calls = [_roundtrip(g.call) for g in generate(facts, CALLS_PER_SET, SEED)]
+    generated = generate(facts, CALLS_PER_SET, SEED)
+    calls = [_roundtrip(g.call) for g in generated]
+    if all(Path(p).parent == STDLIB.relative_to(REPO) for p in spec.paths):
+        calls = _distinct_cases(bundle, calls, [g.cls == "case" for g in generated])
     return bundle, calls, sorted(sources)
+
+
+def _distinct_cases(bundle: bytes, calls: list[Any], is_case: list[bool]) -> list[Any]:
+    """``calls`` with at most ``STDLIB_CASES_PER_DECISION`` of the inline
+    cases per distinct decision (in order); generated calls are all kept."""
+    seen: dict[str, int] = {}
+    out = []
+    for call, decision, case in zip(calls, _decide(bundle, calls), is_case):
+        if case:
+            key = json.dumps(decision, sort_keys=True)
+            seen[key] = seen.get(key, 0) + 1
+            if seen[key] > STDLIB_CASES_PER_DECISION:
+                continue
+        out.append(call)
+    return out
 
 
 # ------------------------------------------------ generated policy sets
