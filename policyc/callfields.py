@@ -7,6 +7,9 @@ runtime: pure standard library (no Lark), so ``policyc.runtime`` can import it.
   how relative patterns and relative spellings meet the working directory;
 * :func:`domain_of` — the host of a url as the engine extracts it (spec §2);
 * :func:`normalize_domain` — a domain as ``domain_matches`` compares it;
+* :func:`go_trim`, :func:`go_lower`, :func:`go_is_letter`,
+  :func:`go_is_digit` — Go's ``strings.TrimSpace``, ``strings.ToLower``,
+  ``unicode.IsLetter`` and ``unicode.IsDigit``, as the engine asks them;
 * :class:`ToolCall`, :class:`Fields`, :func:`param_text` — a call and its
   aliased fields (spec §2);
 * :func:`overlong_field`, :func:`over_response_limit` — the spec §1 input
@@ -532,8 +535,13 @@ _CHECKS = {kind: {name: tuple(what for what, _ in roles) for name, roles in _rol
 def _validated(call: ToolCall) -> tuple[str, list[tuple[str, int, Any]]]:
     """(the tool's kind, the call's non-``None`` values of names a field
     reads, as ``(name, 0 for params or 1 for input, value)`` in that order),
-    after the engine's security-input validation (see :func:`validate_call`).
-    Raises :class:`Ambiguous`."""
+    after the engine's security-input validation, done before any rule
+    (spec §2): for ``exec`` the command aliases, for
+    read/write/edit/mcp-destructive the path aliases, for
+    fetch/http/web_fetch/browser the url aliases, for every tool the working
+    directory (the call's own and ``workdir``/``cwd``), ``domain`` and
+    ``scheme``, each across ``params`` and ``input`` together. Raises
+    :class:`Ambiguous`."""
     kind = _tool_kind(_tool_key(call.tool))
     checks = _CHECKS[kind]
     found: list[tuple[str, int, Any]] = []
@@ -566,16 +574,6 @@ def _validated(call: ToolCall) -> tuple[str, list[tuple[str, int, Any]]]:
 
 #: Every parameter name a field reads or validation checks.
 _NAMES = frozenset(name for reads in _READS.values() for name in reads) | {"scheme"}
-
-
-def validate_call(call: ToolCall) -> None:
-    """The engine's security-input validation, done before any rule (spec §2):
-    for ``exec`` the command aliases, for read/write/edit/mcp-destructive the
-    path aliases, for fetch/http/web_fetch/browser the url aliases, for every
-    tool the working directory (the call's own and ``workdir``/``cwd``),
-    ``domain`` and ``scheme``, each across ``params`` and ``input`` together.
-    Raises :class:`Ambiguous`."""
-    _validated(call)
 
 
 @dataclass(frozen=True)

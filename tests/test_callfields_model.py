@@ -1,4 +1,4 @@
-"""``Fields.of`` and ``validate_call`` against a model written the way the
+"""``Fields.of`` (and its input validation) against a model written the way the
 engine reads a call (engine.go ``paramAlias`` and the input validation,
 spec §2): every alias probed in order, ``params`` before ``input``. The
 runtime's version reads only the names a call holds; both must agree on
