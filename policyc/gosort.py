@@ -45,7 +45,8 @@ on integer keys only (``key[i] < key[j]``), which is all the engine needs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = ["slice_order"]
 
@@ -194,18 +195,7 @@ class _Sorter:
             self._swap(j, a)
             return j, True
         self._swap(i, j)
-        i += 1
-        j -= 1
-        while True:
-            while i <= j and key[i] < p:
-                i += 1
-            while i <= j and not key[j] < p:
-                j -= 1
-            if i > j:
-                break
-            self._swap(i, j)
-            i += 1
-            j -= 1
+        _, j = self._cross(i + 1, j - 1, lambda x: x < p)
         self._swap(j, a)
         return j, False
 
@@ -213,21 +203,25 @@ class _Sorter:
         """Partition ``[a, b)`` into elements not greater than the pivot
         (moved to ``a``) and greater ones; returns where the greater part
         starts."""
-        key = self.key
         self._swap(a, pivot)
-        p = key[a]
-        i, j = a + 1, b - 1
+        p = self.key[a]
+        return self._cross(a + 1, b - 1, lambda x: not p < x)[0]
+
+    def _cross(self, i: int, j: int, low: Callable[[Any], bool]) -> tuple[int, int]:
+        """Go's partition loop: ``i`` moves up over keys ``low`` accepts,
+        ``j`` down over keys it refuses, each misplaced pair is exchanged,
+        until they cross; returns ``(i, j)`` then."""
+        key = self.key
         while True:
-            while i <= j and not p < key[i]:
+            while i <= j and low(key[i]):
                 i += 1
-            while i <= j and p < key[j]:
+            while i <= j and not low(key[j]):
                 j -= 1
             if i > j:
-                break
+                return i, j
             self._swap(i, j)
             i += 1
             j -= 1
-        return i
 
     def _partial_insertion_sort(self, a: int, b: int) -> bool:
         """Try to finish a nearly sorted ``[a, b)`` by repairing a few

@@ -560,13 +560,12 @@ class Bundle:
             self._orders[plan.groups] = known
         return known
 
-    def _fire(self, holding: set[int] | frozenset[int], plan: _Plan, now: _dt.datetime | None
-              ) -> list[tuple[int, _Group, int, int]]:
+    def _fire(self, holding: set[int] | frozenset[int], plan: _Plan, now: _dt.datetime | None,
+              rank: dict[int, int]) -> list[tuple[int, _Group, int, int]]:
         """First-applicable per in-scope group (rules expired at ``now``
         skipped; ``now`` None: expiry unchecked, as on the response side),
         one entry per member policy: ``(rank in the engine's order, group,
-        member, rule index)``, in that order."""
-        rank = self._order(plan)[0]
+        member, rule index)``, in that order; ``rank``: ``_order(plan)[0]``."""
         candidates = {gid for cid in holding for gid in self._cond_groups[cid] if gid in plan.groups}
         fired = []
         for gid in candidates:
@@ -584,12 +583,12 @@ class Bundle:
         _, group, m, r = fired
         return Decision(action, group.rules[r].message, tuple(matched), group.refs[m][r], group.project)
 
-    def _combine(self, fired: list[tuple[int, _Group, int, int]], plan: _Plan) -> Decision:
+    def _combine(self, fired: list[tuple[int, _Group, int, int]], plan: _Plan, names: list[str]) -> Decision:
         """As ``policyc.evaluate._combine`` (engine.go ``Evaluate``): the first
         deny returns with the policies fired so far and every later one in
         scope; otherwise strictly more restrictive results replace, the first
         allow with a message gives the message; then the project-tier rule
-        and the default."""
+        and the default. ``names``: ``_order(plan)[1]``."""
         default = self.default
         if not plan.groups:
             return Decision(default, NO_POLICY)
@@ -602,7 +601,7 @@ class Bundle:
             any_global = any_global or not group.project
             matched.append(group.names[m])
             if effect == "deny":
-                return self._reported(f, "deny", matched + self._order(plan)[1][f[0] + 1:])
+                return self._reported(f, "deny", matched + names[f[0] + 1:])
             if best is None:
                 best = f
                 continue
@@ -708,7 +707,8 @@ class Bundle:
         for cid in candidates:
             if self._holds(conds[cid], call, fields, history, now):
                 holding.add(cid)
-        return self._combine(self._fire(holding, plan, now), plan)
+        rank, names = self._order(plan)
+        return self._combine(self._fire(holding, plan, now, rank), plan, names)
 
     def evaluate_response(self, call: Mapping[str, Any], response: str, *,
                           now: _dt.datetime | None = None) -> Decision:
@@ -743,7 +743,7 @@ class Bundle:
                     holding.add(cid)
         best = None
         matched: list[str] = []
-        for f in self._fire(holding, plan, None):
+        for f in self._fire(holding, plan, None, self._order(plan)[0]):
             rule = f[1].rules[f[3]]
             matched.append(f[1].names[f[2]])
             if rule.effect in ("deny", "webhook", "ask"):
