@@ -11,6 +11,11 @@ Workloads (benchmarks/calls.py): ``corpus``, every inline/suite case of the
 Rampart corpora, decided round-robin; ``distinct``, N (default 10,000)
 generated realistic calls, every command, path and URL distinct.
 
+The Python runtime is the installed policyc (``make install``: its wheel
+holds mypyc-compiled copies of the hot modules when a C compiler was found,
+see hatch_build.py), or the repository's pure-Python modules with
+``--pure`` or when policyc is not installed; the first line says which.
+
 Engines, each measured on one core, every decision timed on its own (wall
 clock, as Rampart's ``bench`` does):
 
@@ -52,7 +57,13 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+# The installed policyc (compiled modules when its wheel has them) unless
+# --pure asks for the repository's pure-Python sources; read before argparse
+# because it decides which policyc the imports below load.
+if "--pure" in sys.argv[1:]:
+    sys.path.insert(0, str(REPO))
+elif str(REPO) not in sys.path:
+    sys.path.append(str(REPO))
 
 from benchmarks.calls import CORPORA, corpus_calls, realistic_calls  # noqa: E402
 from policyc.codegen.bundle import compile_policy_set  # noqa: E402
@@ -199,6 +210,16 @@ def _print_table(title: str, figures: dict[str, Figure]) -> None:
         print(f"  {name:<12} {fig.rate:12.0f} {fig.p50_us:9.1f} {fig.p99_us:9.1f} {fig.n:8d}  {ratio}")
 
 
+def runtime_build() -> str:
+    """Which Python runtime this process decides with: ``compiled (mypyc)``
+    when the bundle runtime module is an extension, else ``pure Python``,
+    with the module's location."""
+    import policyc.runtime.bundle as module
+
+    kind = "pure Python" if module.__file__.endswith(".py") else "compiled (mypyc)"
+    return f"{kind}, {Path(module.__file__).parent.parent}"
+
+
 def main() -> None:
     default = CORPORA / "policies" / "standard.yaml"
     if not default.exists():
@@ -209,11 +230,14 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=10_000, help="distinct generated calls (default 10,000)")
     parser.add_argument("--no-check", action="store_true", help="skip the cold `policyc check` figures")
     parser.add_argument("--json", action="store_true", help="also print every figure as one JSON object")
+    parser.add_argument("--pure", action="store_true",
+                        help="measure the repository's pure-Python runtime, not the installed (compiled) one")
     args = parser.parse_args()
     results: dict[str, dict[str, dict]] = {}
     with tempfile.TemporaryDirectory(prefix="policyc-bench-") as tmp:
         go_bench = _go_bench(tmp)
         run = Run(args.policy, tmp, go_bench, args.seconds)
+        print(f"python runtime: {runtime_build()}")
         print(f"policy {args.policy}: {len(run.loaded.policy_set.policies)} policies; "
               f"bundle {len(run.data)} bytes, Python load {run.load_ms:.1f} ms")
         if not ORACLE.exists():
@@ -243,7 +267,10 @@ def main() -> None:
     if not args.no_check:
         print()
         sys.stdout.flush()
-        subprocess.run([sys.executable, str(REPO / "benchmarks" / "check.py"), args.policy], check=False)
+        import policyc
+
+        installed = [] if Path(policyc.__file__).is_relative_to(REPO) else ["--installed"]
+        subprocess.run([sys.executable, str(REPO / "benchmarks" / "check.py"), args.policy, *installed], check=False)
 
 
 if __name__ == "__main__":

@@ -621,11 +621,42 @@ def go_value_text(value: Any) -> str:
     (numbers are ``float64``): ``<nil>``, ``true``/``false``, shortest
     ``%g`` numbers with the exponent form from 1e+06 or below 1e-04 (``42``,
     ``1.5``, ``1e+06``), strings as they are, ``[a b]`` for lists and
-    ``map[k:v]`` (sorted keys) for objects.
+    ``map[k:v]`` (sorted keys) for objects, at any nesting depth (an
+    explicit stack, no recursion: Go's formatting has no depth limit).
 
     Raises :class:`NumberOutOfRange` for an integer too large for a
     ``float64``: Go's JSON decoding refuses such a call before the engine
     sees it."""
+    if isinstance(value, str):
+        return value
+    out: list[str] = []
+    # (True, text to write) or (False, value to render), last first.
+    todo: list[tuple[bool, Any]] = [(False, value)]
+    while todo:
+        literal, item = todo.pop()
+        if literal:
+            out.append(item)
+        elif isinstance(item, Mapping):
+            out.append("map[")
+            todo.append((True, "]"))
+            keys = sorted(item, key=str)
+            for i in range(len(keys) - 1, -1, -1):
+                todo.append((False, item[keys[i]]))
+                todo.append((True, f"{' ' if i else ''}{keys[i]}:"))
+        elif isinstance(item, (list, tuple)):
+            out.append("[")
+            todo.append((True, "]"))
+            for i in range(len(item) - 1, -1, -1):
+                todo.append((False, item[i]))
+                if i:
+                    todo.append((True, " "))
+        else:
+            out.append(_go_scalar_text(item))
+    return "".join(out)
+
+
+def _go_scalar_text(value: Any) -> str:
+    """:func:`go_value_text` of anything but a list or an object."""
     if value is None:
         return "<nil>"
     if isinstance(value, bool):
@@ -637,10 +668,6 @@ def go_value_text(value: Any) -> str:
             raise NumberOutOfRange(f"number {str(value)[:20]}... is out of the range of a 64-bit float") from None
     if isinstance(value, str):
         return value
-    if isinstance(value, Mapping):
-        return "map[" + " ".join(f"{k}:{go_value_text(value[k])}" for k in sorted(value, key=str)) + "]"
-    if isinstance(value, (list, tuple)):
-        return "[" + " ".join(go_value_text(v) for v in value) + "]"
     return str(value)
 
 
@@ -654,6 +681,7 @@ def _go_float(number: float) -> str:
     if number == 0:
         return "-0" if math.copysign(1.0, number) < 0 else "0"
     sign, digit_tuple, exponent = Decimal(repr(number)).normalize().as_tuple()
+    assert isinstance(exponent, int)  # finite: never 'n', 'N' or 'F'
     digits = "".join(map(str, digit_tuple))
     exp = len(digits) + exponent - 1  # decimal exponent of the first digit
     minus = "-" if sign else ""

@@ -528,7 +528,8 @@ class _Extractor:
 
     @staticmethod
     def _backticks(s: str) -> list[str]:
-        bodies, i = [], 0
+        bodies: list[str] = []
+        i = 0
         while True:
             start = s.find("`", i)
             end = s.find("`", start + 1) if start >= 0 else -1
@@ -948,43 +949,39 @@ def command_spellings(command: str) -> tuple[str, ...]:
     """
     if not _trim(command) or _too_long(command):
         return (command,)
-    return tuple(_restrictive_spellings(command, _GrantAnalysis(command).components)[0])
+    return tuple(_restrictive_spellings(command, _GrantAnalysis.of(command).components)[0])
 
 
 class _GrantAnalysis:
     """Engine ``analyzeGrantCommand``: normalized form and components."""
 
-    normalized: str
-    truncated: bool
-    composite: bool
-    components: list[str]
+    def __init__(self, normalized: str, truncated: bool, composite: bool, components: list[str]) -> None:
+        self.normalized = normalized
+        self.truncated = truncated
+        self.composite = composite
+        self.components = components
 
-    @classmethod
-    def of_plain(cls, segments: list[str]) -> _GrantAnalysis:
+    @staticmethod
+    def of_plain(segments: list[str]) -> _GrantAnalysis:
         """The analysis of a plain command (:func:`_plain_segments`): what
-        ``__init__`` computes for it, without tokenizing."""
-        self = cls.__new__(cls)
-        self.normalized = " && ".join(segments)
-        self.truncated = False
-        self.composite = len(segments) > 1
-        self.components = _dedupe(segments)
-        return self
+        :meth:`of` computes for it, without tokenizing."""
+        return _GrantAnalysis(" && ".join(segments), False, len(segments) > 1, _dedupe(segments))
 
-    def __init__(self, command: str) -> None:
+    @staticmethod
+    def of(command: str) -> _GrantAnalysis:
+        """The engine's analysis of ``command``."""
         extract = _Extractor()
-        self.normalized = _normalize(command) or command
-        segments = _split(self.normalized)
+        normalized = _normalize(command) or command
+        segments = _split(normalized)
         bodies = extract(command)
-        self.truncated = extract.truncated
-        self.composite = len(segments) > 1 or bool(bodies)
-        if not self.composite:
-            only = _trim(self.normalized)
-            self.components = [only] if only else []
-            return
+        if not (len(segments) > 1 or bodies):
+            only = _trim(normalized)
+            return _GrantAnalysis(normalized, extract.truncated, False, [only] if only else [])
         comps = list(segments)
         for body in bodies:
             comps.extend(_normalize(seg) or seg for seg in _split(body))
-        self.components = _dedupe(c for c in (_trim(c) for c in comps) if c)
+        return _GrantAnalysis(normalized, extract.truncated, True,
+                              _dedupe(c for c in (_trim(c) for c in comps) if c))
 
 
 # A *plain* command: single-spaced words of characters no reading treats
@@ -1034,7 +1031,7 @@ def command_components(command: str) -> tuple[str, ...]:
         return ()
     if _too_long(command):
         return tuple(_split(command))
-    return tuple(_GrantAnalysis(command).components)
+    return tuple(_GrantAnalysis.of(command).components)
 
 
 def is_composite(command: str) -> bool:
@@ -1043,7 +1040,7 @@ def is_composite(command: str) -> bool:
         return False
     if _too_long(command):
         return len(_split(command)) > 1
-    return _GrantAnalysis(command).composite
+    return _GrantAnalysis.of(command).composite
 
 
 # ---------------------------------------------------------------------------
@@ -1146,7 +1143,7 @@ class CommandAnalysis:
 
     def _grant_analysis(self) -> _GrantAnalysis:
         if self._grant is None:
-            self._grant = _GrantAnalysis(self.command)
+            self._grant = _GrantAnalysis.of(self.command)
         return self._grant
 
     def _part(self, component: str) -> CommandAnalysis:
@@ -1259,7 +1256,7 @@ class CommandAnalysis:
             fold_heads = fold_heads and head_folded is not None
             for comp in analysis.components:
                 ok = (matches is not None and matches(comp)) or \
-                    (fold_heads and head_folded(fold_head(comp))) or \
+                    (fold_heads and head_folded is not None and head_folded(fold_head(comp))) or \
                     any(n and n in comp for n in contains)  # case-sensitive here
                 if not ok:
                     return False

@@ -11,12 +11,27 @@ from typing import Any
 import pytest
 from hypothesis import settings
 
+REPO = Path(__file__).resolve().parents[1]
+
+if os.environ.get("POLICYC_TEST_INSTALLED"):
+    # Test the installed policyc (its wheel's mypyc-compiled modules), not the
+    # repository's sources that pytest's rootdir puts first on sys.path:
+    # import the package once with the repository hidden, and every later
+    # ``import policyc.x`` follows that package's __path__.
+    # tests/test_compiled_runtime.py runs the differential tests this way.
+    import sys
+
+    _saved = list(sys.path)
+    sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != REPO]
+    import policyc  # noqa: F401,E402 - the installed package
+
+    sys.path[:] = _saved
+
 # Speed goals live in benchmarks/, not in tests: hypothesis's default 200 ms
 # deadline per example turns a loaded CI machine into a Flaky failure.
 settings.register_profile("policyc", deadline=None)
 settings.load_profile("policyc")
 
-REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 CORPORA = SHARED / "corpora"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

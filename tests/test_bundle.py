@@ -488,13 +488,46 @@ def test_a_call_that_cannot_be_read_decides_deny(call):
         assert decision.action == "deny" and decision.message.startswith("invalid tool call ("), decision
 
 
+DEEP_POLICY = """\
+version: "1"
+default_action: allow
+policies:
+  - name: nested
+    match: {tool: ["mcp"]}
+    rules:
+      - action: deny
+        when:
+          tool_param_matches: {q: "*x*"}
+        message: nested list
+"""
+
+
+def test_a_deeply_nested_parameter_is_matched_as_the_engine_formats_it(tmp_path):
+    # Rampart v1.8.0 (rampart-oracle decide) denies this call: Go's %v
+    # formats the 3,000 nested lists as "[[[...x...]]]" (6,001 bytes, under
+    # the matching limit) and "*x*" matches. policyc used to refuse it as
+    # nesting too deeply, a different decision.
+    path = tmp_path / "deep.yaml"
+    path.write_text(DEEP_POLICY)
+    policy_set, sources, _ = _load_set(str(path))
+    bundle = load_bundle(_compile(policy_set, sources))
+    deep: object = "x"
+    for _ in range(3000):
+        deep = [deep]
+    call = {"tool": "mcp", "input": {"q": deep}}
+    decision = bundle.decide(call)
+    assert (decision.action, decision.message, decision.matched_policies) == ("deny", "nested list", ("nested",))
+    reference = decide(policy_set, ToolCall.from_mapping(call))
+    assert (reference.action, reference.message) == ("deny", "nested list")
+
+
 def test_deciding_never_raises(tmp_path):
     bundle = load_bundle(_small_bytes(tmp_path))
     deep: object = "ignore"
-    for _ in range(5000):
+    for _ in range(100_000):  # formatted as Go's %v does, at any depth (no recursion), then too long to match
         deep = [deep]
     decision = bundle.decide({"tool": "mcp", "input": {"prompt": deep}})
-    assert decision.action == "deny" and "nests too deeply" in decision.message
+    assert decision.action == "deny" and "200006 bytes and exceeds the 8192-byte" in decision.message
     decision = bundle.decide({"tool": "mcp", "input": {"prompt": 10 ** 400}})
     assert decision.action == "deny" and "out of range" in decision.message
     assert bundle.evaluate_response({"tool": "x"}, None).action == "deny"

@@ -334,8 +334,11 @@ def fails_validation(call: Any) -> bool:
     return False
 
 
-FAIL_CLOSED = ("invalid tool call", "ambiguous tool input", "nests too deeply", "out of range",
-               "policy matching limit", "policy bundle unavailable")
+#: Fail-closed denials; the first four must each be seen. Deep values are
+#: formatted at any depth (as Go's %v does) and so decided, not refused as
+#: nesting too deeply.
+FAIL_CLOSED = ("invalid tool call", "ambiguous tool input", "out of range", "policy matching limit",
+               "nests too deeply", "policy bundle unavailable")
 
 
 class Tally:
@@ -401,7 +404,7 @@ def test_mutated_calls_never_raise_and_invalid_calls_are_denied():
     assert not tally.failures, tally.report()
     assert tally.calls >= 20_000 and tally.decisions >= 2 * tally.calls
     assert tally.invalid >= 2_000 and tally.allowed >= 100  # both sides of validation are exercised
-    assert min(tally.denials[kind] for kind in FAIL_CLOSED[:5]) >= 20, tally.denials
+    assert min(tally.denials[kind] for kind in FAIL_CLOSED[:4]) >= 20, tally.denials
 
 
 def _corpus_calls() -> list[dict[str, Any]]:

@@ -36,7 +36,7 @@ import datetime as _dt
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import re2
 
@@ -213,7 +213,7 @@ class Bundle:
     calls (the memo caches only ever hold complete entries).
     """
 
-    dialect = DIALECT
+    dialect: ClassVar[str] = DIALECT
 
     def __init__(self, document: Mapping[str, Any]):
         self.manifest: dict[str, Any] = dict(document["manifest"])
@@ -285,8 +285,8 @@ class Bundle:
             group = _Group(p["tier"] == "project", self._ids("tool", scope["tools"]),
                            self._one("agent", scope["agent"]), self._one("session", scope["session"]),
                            rules, [], [], [])
-            key = (group.project, group.tools, group.agent, group.session, group.rules)
-            gid = group_ids.setdefault(key, len(self._groups))
+            group_key = (group.project, group.tools, group.agent, group.session, group.rules)
+            gid = group_ids.setdefault(group_key, len(self._groups))
             if gid == len(self._groups):
                 self._groups.append(group)
             member = self._groups[gid]
@@ -413,7 +413,7 @@ class Bundle:
         return _Plan(frozenset((gid,)), frozenset(c for c in conds if self._conds[c].always),
                      frozenset(c for c in live if not self._trigger[c]),
                      tuple(sorted({table for c in live for table, _ in self._trigger[c]})),
-                     any(self._conds[c].response is not None and bool(self._conds[c].response[0]) for c in conds))
+                     any((resp := self._conds[c].response) is not None and bool(resp[0]) for c in conds))
 
     # --------------------------------------------------------------- scope
 
@@ -567,7 +567,7 @@ class Bundle:
         one entry per member policy: ``(rank in the engine's order, group,
         member, rule index)``, in that order; ``rank``: ``_order(plan)[0]``."""
         candidates = {gid for cid in holding for gid in self._cond_groups[cid] if gid in plan.groups}
-        fired = []
+        fired: list[tuple[int, _Group, int, int]] = []
         for gid in candidates:
             group = self._groups[gid]
             for r, rule in enumerate(group.rules):
@@ -710,7 +710,7 @@ class Bundle:
         rank, names = self._order(plan)
         return self._combine(self._fire(holding, plan, now, rank), plan, names)
 
-    def evaluate_response(self, call: Mapping[str, Any], response: str, *,
+    def evaluate_response(self, call: Mapping[str, Any], response: object, *,
                           now: _dt.datetime | None = None) -> Decision:
         """The response-side decision (as ``policyc.evaluate.evaluate_response``)
         for the text ``response`` the call returned. Like :meth:`evaluate`,
@@ -739,7 +739,9 @@ class Bundle:
         hits = self._memo.response(response)
         for pid in hits:
             for cid in self._response_triggers.get(pid, ()):
-                if self._conds[cid].response[1].isdisjoint(hits):
+                resp = self._conds[cid].response
+                assert resp is not None  # a response trigger's condition has a response side
+                if resp[1].isdisjoint(hits):
                     holding.add(cid)
         best = None
         matched: list[str] = []
