@@ -2,7 +2,7 @@
 runtime (warm and each call new), the Go runtime and the reference evaluator.
 
 Usage: .venv/bin/python benchmarks/decide.py [POLICY] [--seconds S] [--calls N]
-       [--no-check] [--json]
+       [--no-check] [--json] [--pure]
 
 Default POLICY: Rampart's own standard policy (../shared/corpora/rampart/
 policies/standard.yaml), else stdlib_policies/standard.yaml.
