@@ -76,7 +76,8 @@ class CompileHook(BuildHookInterface):
         root = Path(self.root)
         command = [sys.executable, "setup.py", str(root / "pyproject.toml"), *(str(root / p) for p in COMPILED)]
         try:
-            done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, check=False)
+            done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, errors="replace",
+                                  check=False)
         except OSError as exc:
             done = subprocess.CompletedProcess(command, 1, "", str(exc))
         built = sorted((workdir / "lib").rglob("*.so")) + sorted((workdir / "lib").rglob("*.pyd"))
