@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,6 @@ if os.environ.get("POLICYC_TEST_INSTALLED"):
     # import the package once with the repository hidden, and every later
     # ``import policyc.x`` follows that package's __path__.
     # tests/test_compiled_runtime.py runs the differential tests this way.
-    import sys
-
     _saved = list(sys.path)
     sys.path[:] = [p for p in sys.path if Path(p or os.curdir).resolve() != REPO]
     import policyc  # noqa: F401,E402 - the installed package
