@@ -269,7 +269,7 @@ def main() -> None:
         sys.stdout.flush()
         import policyc
 
-        installed = [] if Path(policyc.__file__).is_relative_to(REPO) else ["--installed"]
+        installed = [] if Path(policyc.__file__).is_relative_to(REPO / "policyc") else ["--installed"]
         subprocess.run([sys.executable, str(REPO / "benchmarks" / "check.py"), args.policy, *installed], check=False)
 
 
